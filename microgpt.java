@@ -678,7 +678,7 @@ public class microgpt implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
     static PrintStream stdout() {
-        return new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
+        return new PrintStream(System.out, false, StandardCharsets.UTF_8); // names may be any Unicode
     }
 
     /** f"{n:{width}d}" */

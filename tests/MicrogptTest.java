@@ -1,0 +1,375 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.util.*;
+import java.util.function.Function;
+import org.junit.jupiter.api.*;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** microgpt.java: the RNG, autograd, tokenizer, golden parity with microgpt.py, output and errors. */
+class MicrogptTest {
+
+    static TestSupport.Run run(String... args) {
+        return TestSupport.run(microgpt::run, new microgpt(), args);
+    }
+
+    // ---- Python's random, against values printed by CPython 3.11.7 ----------------------------
+
+    @Test
+    void randomMatchesCPython() {
+        assertEquals(0.6394267984578837, new microgpt.Random(42).random());
+        Map<Long, double[]> first3 = Map.of(
+                42L, new double[]{0.6394267984578837, 0.025010755222666936, 0.27502931836911926},
+                0L, new double[]{0.8444218515250481, 0.7579544029403025, 0.420571580830845},
+                3L, new double[]{0.23796462709189137, 0.5442292252959519, 0.36995516654807925},
+                4294967301L, new double[]{0.15727238718789782, 0.2824866316461999, 0.6044540318498407},
+                -7L, new double[]{0.32383276483316237, 0.15084917392450192, 0.6509344730398537},
+                123456789L, new double[]{0.6414006161858726, 0.5421892680969495, 0.9931750662832721});
+        first3.forEach((seed, expected) -> {
+            microgpt.Random r = new microgpt.Random(seed);
+            for (double e : expected) assertEquals(e, r.random(), "seed " + seed);
+        });
+    }
+
+    /** After three random() calls: getrandbits, shuffle, gauss (both halves), choices, randbelow. */
+    @ParameterizedTest(name = "seed {0}")
+    @CsvSource(delimiter = ';', value = {
+        "42;0 17 1581559892 440213415;3 2 4 9 5 7 0 6 1 8;-0.11765489373981906 -0.04765088975878765 -0.025122273289252452;-0.48915600192618824;2 2 4 3 2 2 2 2;24 10 3 2 12",
+        "0;0 123 1097954097 2087043557;9 0 3 5 1 8 2 7 4 6;0.004048669156289424 -0.11096784363465002 -0.0005582089841047699;5.886438969347654;4 4 4 2 3 4 3 2;3 11 13 10 19",
+        "3;1 60 1343724115 2494740733;8 3 6 5 9 4 2 7 0 1;-0.09771641704340739 -0.025727677701143908 -0.12687769647028152;3.892969835135387;2 2 4 2 0 3 2 4;1 9 24 0 26",
+        "4294967301;0 45 1348137722 735810335;0 6 9 4 1 8 2 3 5 7;0.04674742003683743 -0.10167280848190834 0.014618519226993771;-2.226716419333564;2 4 4 2 2 3 4 4;13 16 7 17 13",
+        "-7;0 105 1150797845 404285457;1 2 9 4 7 6 8 3 0 5;0.07080449476123335 0.045380125331386405 0.01909789031259433;0.5893138571395021;2 3 4 2 2 4 0 4;9 13 4 17 3",
+        "123456789;1 117 1743185331 2585712915;5 0 1 9 2 8 3 7 4 6;-0.10897992927081342 -0.21487283708451949 -0.006831939436646367;2.766767796341907;3 2 4 4 2 2 4 2;12 21 24 1 0",
+    })
+    void rngSequenceMatchesCPython(long seed, String bits, String shuffled, String gauss3, double gaussShifted,
+                                   String choices, String below) {
+        microgpt.Random r = new microgpt.Random(seed);
+        for (int i = 0; i < 3; i++) r.random();
+        int[] ks = {1, 7, 31, 32};
+        long[] expectedBits = Arrays.stream(bits.split(" ")).mapToLong(Long::parseLong).toArray();
+        for (int i = 0; i < ks.length; i++) assertEquals(expectedBits[i], r.getrandbits(ks[i]), "getrandbits(" + ks[i] + ")");
+        List<Integer> x = new ArrayList<>(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+        r.shuffle(x);
+        assertEquals(shuffled, x.stream().map(String::valueOf).reduce((a, b) -> a + " " + b).orElseThrow());
+        // gauss x3 uses a fresh pair, its cached half, then a fresh pair; the 4th call is the cached half
+        for (String g : gauss3.split(" ")) assertEquals(Double.parseDouble(g), r.gauss(0, 0.08));
+        assertEquals(gaussShifted, r.gauss(1.5, 2));
+        double[] weights = {0.1, 0.0, 0.5, 0.2, 0.2};
+        for (String c : choices.split(" ")) assertEquals(Integer.parseInt(c), r.choices(weights));
+        for (String b : below.split(" ")) assertEquals(Integer.parseInt(b), r.randbelow(27));
+    }
+
+    @Test
+    void choicesNeverReturnsBeyondTheLastIndex() {
+        // A zero last weight: bisect_right is capped at n-1 in CPython, so index 2 is still possible
+        // only through the cap; with u < total it is never chosen here, and never out of range.
+        microgpt.Random r = new microgpt.Random(1);
+        for (int i = 0; i < 1000; i++) {
+            int c = r.choices(new double[]{0.5, 0.5, 0.0});
+            assertTrue(c == 0 || c == 1, "got " + c);
+        }
+    }
+
+    // ---- Autograd: every operation's gradient against a finite difference ----------------------
+
+    static final double[] POINTS = {-1.7, -0.3, 0.4, 1.3, 2.9};
+
+    @Test
+    void unaryGradientsMatchFiniteDifferences() {
+        Map<String, Function<microgpt.Value, microgpt.Value>> ops = new LinkedHashMap<>();
+        ops.put("exp", microgpt.Value::exp);
+        ops.put("neg", microgpt.Value::neg);
+        ops.put("relu", microgpt.Value::relu);
+        ops.put("pow 2", v -> v.pow(2));
+        ops.put("pow 3", v -> v.pow(3));
+        ops.put("add const", v -> v.add(2.5));
+        ops.put("sub const", v -> v.sub(2.5));
+        ops.put("mul const", v -> v.mul(-1.5));
+        ops.put("div const", v -> v.div(4.0));
+        for (var op : ops.entrySet()) for (double x : POINTS) checkUnary(op.getKey(), op.getValue(), x);
+        // functions defined only for x > 0
+        Map<String, Function<microgpt.Value, microgpt.Value>> positive = new LinkedHashMap<>();
+        positive.put("log", microgpt.Value::log);
+        positive.put("pow -1", v -> v.pow(-1));
+        positive.put("pow -0.5", v -> v.pow(-0.5));
+        positive.put("pow 0.5", v -> v.pow(0.5));
+        for (var op : positive.entrySet()) for (double x : POINTS) checkUnary(op.getKey(), op.getValue(), Math.abs(x));
+    }
+
+    static void checkUnary(String name, Function<microgpt.Value, microgpt.Value> f, double x) {
+        microgpt.Value a = new microgpt.Value(x);
+        f.apply(a).backward();
+        double numeric = TestSupport.numericGrad(t -> f.apply(new microgpt.Value(t)).data, x);
+        TestSupport.assertGradClose(numeric, a.grad, name + " at " + x);
+    }
+
+    @Test
+    void binaryGradientsMatchFiniteDifferences() {
+        Map<String, java.util.function.BinaryOperator<microgpt.Value>> ops = new LinkedHashMap<>();
+        ops.put("add", microgpt.Value::add);
+        ops.put("sub", microgpt.Value::sub);
+        ops.put("mul", microgpt.Value::mul);
+        ops.put("div", microgpt.Value::div);
+        for (var op : ops.entrySet()) {
+            for (double x : POINTS) {
+                for (double y : new double[]{-2.2, 0.7, 1.9}) {
+                    microgpt.Value a = new microgpt.Value(x), b = new microgpt.Value(y);
+                    op.getValue().apply(a, b).backward();
+                    var f = op.getValue();
+                    TestSupport.assertGradClose(TestSupport.numericGrad(t -> f.apply(new microgpt.Value(t), new microgpt.Value(y)).data, x),
+                            a.grad, op.getKey() + " d/da at " + x + "," + y);
+                    TestSupport.assertGradClose(TestSupport.numericGrad(t -> f.apply(new microgpt.Value(x), new microgpt.Value(t)).data, y),
+                            b.grad, op.getKey() + " d/db at " + x + "," + y);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gradientsAccumulateThroughSharedNodes() {
+        // f = a*a + a*b + exp(a): a is used three times, so its gradient is a sum of three paths
+        microgpt.Value a = new microgpt.Value(0.7), b = new microgpt.Value(-1.3);
+        a.mul(a).add(a.mul(b)).add(a.exp()).backward();
+        assertEquals(2 * 0.7 + -1.3 + Math.exp(0.7), a.grad, 1e-15);
+        assertEquals(0.7, b.grad, 1e-15);
+    }
+
+    @Test
+    void deepGraphsDoNotOverflowTheStack() {
+        microgpt.Value x = new microgpt.Value(1.0), acc = x;
+        for (int i = 0; i < 200_000; i++) acc = acc.add(x);
+        acc.backward();
+        assertEquals(200_001.0, x.grad);
+    }
+
+    @Test
+    void modelLossGradientMatchesFiniteDifferences() {
+        microgpt.Random random = new microgpt.Random(7);
+        microgpt.GPT model = new microgpt.GPT(new microgpt.Config(2, 8, 8, 2), 6, random);
+        int[] tokens = {5, 0, 3, 1, 4, 2, 5};
+        microgpt.Value loss = microgpt.loss(model, tokens);
+        loss.backward();
+        for (int i = 0; i < model.params.length; i += 37) {
+            microgpt.Value p = model.params[i];
+            double original = p.data;
+            double numeric = TestSupport.numericGrad(t -> {
+                p.data = t;
+                double l = microgpt.loss(model, tokens).data;
+                p.data = original;
+                return l;
+            }, original);
+            TestSupport.assertGradClose(numeric, p.grad, "param " + i);
+        }
+    }
+
+    // ---- Dataset and tokenizer -----------------------------------------------------------------
+
+    @Test
+    void docsSplitOnUniversalNewlinesAndAreStripped() {
+        String text = "  emma \r\nolivia\rava\n\n \t \n\u00a0zoë\u3000\r\n\r\nx\n";
+        assertEquals(List.of("emma", "olivia", "ava", "zoë", "x"), microgpt.splitDocs(text));
+        assertEquals(List.of(), microgpt.splitDocs(" \n\r\n\t\n"));
+        assertEquals(List.of("a b"), microgpt.splitDocs("a b")); // inner spaces stay; no trailing newline
+    }
+
+    @Test
+    void tokenizerCountsCodePointsAndSortsByCodePoint() {
+        // U+1F642 is one token (two UTF-16 chars); sorted by code point it comes after U+FF21,
+        // although its first UTF-16 unit (0xD83D) is smaller.
+        microgpt.Tokenizer tok = new microgpt.Tokenizer(List.of("b\uD83D\uDE42a", "\uFF21é"));
+        assertArrayEquals(new int[]{'a', 'b', 'é', 0xFF21, 0x1F642}, tok.uchars);
+        assertEquals(5, tok.BOS);
+        assertEquals(6, tok.vocab_size);
+        assertArrayEquals(new int[]{5, 1, 4, 0, 5}, tok.encode("b\uD83D\uDE42a"));
+        assertEquals("\uD83D\uDE42", tok.decode(4));
+    }
+
+    @Test
+    void namesDatasetGivesTheReferenceCounts() {
+        List<String> docs = microgpt.loadDocs(TestSupport.namesTxt(), false);
+        assertEquals(32033, docs.size());
+        microgpt.Tokenizer tok = new microgpt.Tokenizer(docs);
+        assertEquals(27, tok.vocab_size);
+        assertEquals(4192, new microgpt.GPT(new microgpt.Config(1, 16, 16, 4), 27, new microgpt.Random(42)).params.length);
+    }
+
+    // ---- Golden parity with microgpt.py --------------------------------------------------------
+
+    @Test
+    void defaultRunMatchesMicrogptPy(@TempDir Path tmp) throws IOException {
+        TestSupport.Golden golden = TestSupport.readGolden("microgpt_py_default.txt");
+        Path csv = tmp.resolve("loss.csv");
+        TestSupport.Run r = run("--input", TestSupport.namesTxt().toString(), "--loss-log", csv.toString());
+        assertEquals(0, r.exit(), r.err());
+        TestSupport.assertRelClose(golden.losses(), TestSupport.readLossLog(csv), 1e-12, "default run");
+        assertEquals(golden.samples(), TestSupport.samplesOf(r.out()));
+    }
+
+    @Test
+    void seed3Run100StepsMatchesMicrogptPy(@TempDir Path tmp) throws IOException {
+        TestSupport.Golden golden = TestSupport.readGolden("microgpt_py_seed3_100steps.txt");
+        Path csv = tmp.resolve("loss.csv");
+        TestSupport.Run r = run("--input", TestSupport.namesTxt().toString(), "--seed", "3", "--steps", "100",
+                "--loss-log", csv.toString());
+        assertEquals(0, r.exit(), r.err());
+        TestSupport.assertRelClose(golden.losses(), TestSupport.readLossLog(csv), 1e-12, "seed 3");
+        assertEquals(golden.samples(), TestSupport.samplesOf(r.out()));
+    }
+
+    // ---- Output format -------------------------------------------------------------------------
+
+    @Test
+    void printsWhatMicrogptPyPrints(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("l.csv");
+        TestSupport.Run r = run("--input", TestSupport.tinyNames().toString(), "--steps", "3", "--samples", "2",
+                "--loss-log", csv.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("", r.err());
+        List<Double> losses = TestSupport.readLossLog(csv);
+        assertEquals(3, losses.size());
+        String expected = "num docs: 64\nvocab size: 24\nnum params: " + (24 * 16 * 2 + 16 * 16 + 12 * 16 * 16) + "\n"
+                + "step    1 /    3 | loss " + microgpt.formatFixed4(losses.get(0)) + "\r"
+                + "step    2 /    3 | loss " + microgpt.formatFixed4(losses.get(1)) + "\r"
+                + "step    3 /    3 | loss " + microgpt.formatFixed4(losses.get(2)) + "\r"
+                + "\n--- inference (new, hallucinated names) ---\n";
+        assertTrue(r.out().startsWith(expected), r.out());
+        String[] tail = r.out().substring(expected.length()).split("\n", -1);
+        assertEquals(3, tail.length, r.out());
+        assertTrue(tail[0].matches("sample  1: [a-z]*"), tail[0]);
+        assertTrue(tail[1].matches("sample  2: [a-z]*"), tail[1]);
+        assertEquals("", tail[2]);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2.00005,2.0000", "5e-05,0.0001", "1.23445,1.2345", "3.3659669475848504,3.3660", "0.0,0.0000",
+                "1e-05,0.0000", "12345.678949999,12345.6789", "0.00015,0.0001", "NaN,nan", "Infinity,inf"})
+    void formatsLikePythonPercent4f(double x, String python) {
+        assertEquals(python, microgpt.formatFixed4(x));
+    }
+
+    @Test
+    void zeroStepsSamplesFromTheInitialWeights(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("l.csv");
+        TestSupport.Run r = run("--input", TestSupport.tinyNames().toString(), "--steps", "0", "--samples", "3",
+                "--loss-log", csv.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertFalse(r.out().contains("step "));
+        assertEquals(3, TestSupport.samplesOf(r.out()).size());
+        assertEquals(List.of("step,loss"), Files.readAllLines(csv));
+    }
+
+    @Test
+    void helpAndVersion() {
+        TestSupport.Run help = run("--help");
+        assertEquals(0, help.exit());
+        for (String opt : List.of("--input", "--seed", "--steps", "--n-layer", "--n-embd", "--n-head", "--block-size",
+                "--temperature", "--samples", "--loss-log", "--version"))
+            assertTrue(help.out().contains(opt), "help lists " + opt);
+        assertTrue(help.out().contains("default: 42"), help.out());
+        TestSupport.Run version = run("--version");
+        assertEquals(0, version.exit());
+        assertTrue(version.out().startsWith("microgpt "), version.out());
+    }
+
+    // ---- Data download ------------------------------------------------------------------------
+
+    @Test
+    void missingDefaultInputIsDownloadedThroughATemporaryFile(@TempDir Path tmp) throws IOException {
+        byte[] body = Files.readAllBytes(TestSupport.tinyNames());
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/names.txt", ex -> {
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+        String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/names.txt";
+        System.setProperty("microgpt.namesUrl", url);
+        try {
+            Path target = tmp.resolve("input.txt");
+            TestSupport.Run r = TestSupport.run((c, a) -> microgpt.loadDocs(target, true).size(), null);
+            assertEquals(64, r.exit());
+            assertTrue(r.err().contains("downloading " + url), r.err());
+            assertArrayEquals(body, Files.readAllBytes(target));
+            assertEquals(Set.of("input.txt"), TestSupport.listing(tmp), "no temporary file left");
+        } finally {
+            System.clearProperty("microgpt.namesUrl");
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void failedDownloadNamesTheUrlAndTheFix(@TempDir Path tmp) throws IOException {
+        String url = "http://127.0.0.1:9/names.txt"; // the discard port: connection refused
+        System.setProperty("microgpt.namesUrl", url);
+        try {
+            microgpt.UserError e = assertThrows(microgpt.UserError.class, () -> microgpt.loadDocs(tmp.resolve("input.txt"), true));
+            assertEquals(1, e.exitCode);
+            assertTrue(e.getMessage().contains(url) && e.getMessage().contains("--input"), e.getMessage());
+            assertEquals(Set.of(), TestSupport.listing(tmp), "no input.txt and no temporary file");
+        } finally {
+            System.clearProperty("microgpt.namesUrl");
+        }
+    }
+
+    // ---- Bad input: one line on stderr, non-zero exit, nothing started or written ---------------
+
+    @Test
+    void badInputFiles(@TempDir Path tmp) throws IOException {
+        run("--input", tmp.resolve("nope.txt").toString()).assertOneLineError(1, "input file not found", "nope.txt", "--input");
+        run("--input", tmp.toString()).assertOneLineError(1, "is a directory");
+        Path empty = TestSupport.writeFile(tmp, "empty.txt", "");
+        run("--input", empty.toString()).assertOneLineError(1, "has no documents");
+        Path blank = TestSupport.writeFile(tmp, "blank.txt", "\n  \r\n\t\n");
+        run("--input", blank.toString()).assertOneLineError(1, "has no documents");
+        Path latin1 = tmp.resolve("latin1.txt");
+        Files.write(latin1, "zo\u00eb\n".getBytes(StandardCharsets.ISO_8859_1));
+        run("--input", latin1.toString()).assertOneLineError(1, "not valid UTF-8");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "--n-embd 10 --n-head 4|must be divisible by --n-head",
+        "--temperature 0|--temperature must be a number > 0",
+        "--temperature -1|--temperature must be a number > 0",
+        "--temperature NaN|--temperature must be a number > 0",
+        "--temperature abc|'abc' is not a double",
+        "--steps -1|--steps must be 0 or more",
+        "--steps many|'many' is not an int",
+        "--n-layer 0|--n-layer must be at least 1",
+        "--n-embd 0|--n-embd must be at least 1",
+        "--n-head 0|--n-head must be at least 1",
+        "--block-size 0|--block-size must be at least 1",
+        "--samples -1|--samples must be 0 or more",
+        "--bogus|Unknown option: '--bogus'",
+    })
+    void badOptionsAreUsageErrors(String args, String message, @TempDir Path tmp) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("--input", TestSupport.tinyNames().toString(),
+                "--loss-log", tmp.resolve("l.csv").toString()));
+        argv.addAll(List.of(args.split(" ")));
+        run(argv.toArray(String[]::new)).assertOneLineError(2, message);
+        assertEquals(Set.of(), TestSupport.listing(tmp), "no loss log written");
+    }
+
+    @Test
+    void unwritableLossLogIsRejectedBeforeTraining(@TempDir Path tmp) throws IOException {
+        String input = TestSupport.tinyNames().toString();
+        run("--input", input, "--loss-log", tmp.resolve("missing/dir/l.csv").toString())
+                .assertOneLineError(2, "--loss-log", "does not exist");
+        run("--input", input, "--loss-log", tmp.toString()).assertOneLineError(2, "--loss-log", "is a directory");
+        assertEquals(Set.of(), TestSupport.listing(tmp));
+    }
+
+    @Test
+    void failedRunLeavesNoLossLog(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("l.csv");
+        run("--input", tmp.resolve("nope.txt").toString(), "--loss-log", csv.toString()).assertOneLineError(1, "not found");
+        assertEquals(Set.of(), TestSupport.listing(tmp));
+    }
+}

@@ -1,0 +1,81 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.junit.jupiter:junit-jupiter:5.14.1
+//DEPS org.junit.platform:junit-platform-launcher:1.14.1
+//SOURCES ../microgpt.java
+//SOURCES TestSupport.java
+//SOURCES MicrogptTest.java
+//JAVA_OPTIONS -Xmx1g
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.launcher.*;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Runs every test of the project with the JUnit Platform and ends with "N passed, N failed". */
+@Command(name = "run-tests", mixinStandardHelpOptions = true, version = "run-tests 1.0.0",
+        description = "Runs the microgpt-java test suite (JUnit 5). Run it from the repository root.")
+public class RunTests implements Callable<Integer> {
+
+    static final List<Class<?>> TEST_CLASSES = List.of(MicrogptTest.class);
+
+    @Option(names = "--only", paramLabel = "TEXT", description = "Run only the test classes whose name contains TEXT.")
+    String only;
+
+    public static void main(String... args) {
+        System.exit(new CommandLine(new RunTests()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request();
+        TEST_CLASSES.stream().filter(c -> only == null || c.getSimpleName().contains(only))
+                .forEach(c -> request.selectors(selectClass(c)));
+        Launcher launcher = LauncherFactory.create();
+        SummaryGeneratingListener summary = new SummaryGeneratingListener();
+        launcher.execute(request.build(), summary, new Printer());
+        TestExecutionSummary s = summary.getSummary();
+        if (s.getTotalFailureCount() > 0) {
+            System.out.println();
+            s.printFailuresTo(new PrintWriter(System.out, true), 12);
+        }
+        long passed = s.getTestsSucceededCount(), failed = s.getTestsFailedCount() + s.getTestsAbortedCount();
+        System.out.printf("%n%d passed, %d failed%s%n", passed, failed,
+                s.getTestsSkippedCount() > 0 ? ", " + s.getTestsSkippedCount() + " skipped" : "");
+        return failed == 0 && passed > 0 && s.getContainersFailedCount() == 0 ? 0 : 1;
+    }
+
+    /** One line per test: PASS/FAIL, class, name, time. */
+    static final class Printer implements TestExecutionListener {
+        private final java.util.Map<String, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
+        private TestPlan plan;
+
+        @Override public void testPlanExecutionStarted(TestPlan testPlan) { plan = testPlan; }
+        @Override public void executionStarted(TestIdentifier id) { started.put(id.getUniqueId(), System.nanoTime()); }
+
+        @Override
+        public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            boolean failed = result.getStatus() != TestExecutionResult.Status.SUCCESSFUL;
+            if (!id.isTest() && !failed) return;
+            long ms = (System.nanoTime() - started.getOrDefault(id.getUniqueId(), System.nanoTime())) / 1_000_000;
+            String where = plan.getParent(id).map(p -> p.getDisplayName() + " > ").orElse("");
+            System.out.printf("%s %s%s (%d ms)%n", failed ? "FAIL" : "PASS", where, id.getDisplayName(), ms);
+            if (failed) result.getThrowable().ifPresent(t -> System.out.println("     " + t));
+        }
+
+        @Override
+        public void executionSkipped(TestIdentifier id, String reason) {
+            System.out.printf("SKIP %s (%s)%n", id.getDisplayName(), reason);
+        }
+    }
+}

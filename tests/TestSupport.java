@@ -1,0 +1,148 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.*;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.security.MessageDigest;
+import java.util.*;
+import java.util.concurrent.Callable;
+
+/** Shared helpers for the test classes: where the fixtures are, golden traces, in-process runs. */
+final class TestSupport {
+    private TestSupport() { }
+
+    /** The tests/ folder, whether the suite runs from the repo root or from tests/. */
+    static final Path TESTS = Files.isDirectory(Path.of("tests", "golden")) ? Path.of("tests") : Path.of(".");
+
+    static final String NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d";
+
+    static Path golden(String file) { return TESTS.resolve("golden").resolve(file); }
+
+    static Path tinyNames() { return TESTS.resolve("data").resolve("tiny_names.txt"); }
+
+    /**
+     * The full makemore names.txt (never committed): tests/data/names.txt, which .ci/run copies from
+     * ../shared/data; else the input.txt that `./jbang microgpt.java` downloads; else ../shared/data.
+     * Checked by its sha256.
+     */
+    static Path namesTxt() {
+        Path repo = TESTS.toAbsolutePath().normalize().getParent();
+        for (Path p : List.of(TESTS.resolve("data").resolve("names.txt"), repo.resolve("input.txt"),
+                repo.resolve("../shared/data/names.txt").normalize())) {
+            if (Files.isRegularFile(p) && NAMES_SHA256.equals(sha256(p))) return p;
+        }
+        return fail("the makemore names.txt (sha256 " + NAMES_SHA256 + ") was not found: copy it to "
+                + "tests/data/names.txt (.ci/run copies it from ../shared/data/names.txt)");
+    }
+
+    static String sha256(Path p) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+        } catch (Exception e) { throw new RuntimeException(e); }
+    }
+
+    /** A golden trace: the loss of every step, and the sampled names. */
+    record Golden(List<Double> losses, List<String> samples) { }
+
+    static Golden readGolden(String file) throws IOException {
+        List<Double> losses = new ArrayList<>();
+        List<String> samples = new ArrayList<>();
+        for (String line : Files.readAllLines(golden(file))) {
+            if (line.startsWith("step ")) {
+                String[] f = line.split(" ");
+                assertEquals(losses.size() + 1, Integer.parseInt(f[1]));
+                losses.add(Double.parseDouble(f[3]));
+            } else if (line.startsWith("sample ")) {
+                samples.add(line.substring(line.indexOf(": ") + 2));
+            }
+        }
+        return new Golden(losses, samples);
+    }
+
+    /** The losses of a --loss-log CSV, checking its header and step numbers. */
+    static List<Double> readLossLog(Path csv) throws IOException {
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals("step,loss", lines.get(0));
+        List<Double> losses = new ArrayList<>();
+        for (int i = 1; i < lines.size(); i++) {
+            String[] f = lines.get(i).split(",");
+            assertEquals(i, Integer.parseInt(f[0]), "step column");
+            losses.add(Double.parseDouble(f[1]));
+        }
+        return losses;
+    }
+
+    /** The "sample NN: name" lines of a run's stdout. */
+    static List<String> samplesOf(String stdout) {
+        List<String> names = new ArrayList<>();
+        for (String line : stdout.split("\n", -1))
+            if (line.startsWith("sample ")) names.add(line.substring(line.indexOf(": ") + 2));
+        return names;
+    }
+
+    static void assertRelClose(List<Double> expected, List<Double> actual, double rel, String what) {
+        assertEquals(expected.size(), actual.size(), what + ": number of steps");
+        for (int i = 0; i < expected.size(); i++) {
+            double e = expected.get(i), a = actual.get(i);
+            double err = Math.abs(a - e) / Math.abs(e);
+            if (!(err <= rel))
+                fail(what + ": step " + (i + 1) + " loss " + a + " vs " + e + " (relative error " + err + " > " + rel + ")");
+        }
+    }
+
+    /** What one in-process run of a command printed, and its exit code. */
+    record Run(int exit, String out, String err) {
+        /** Bad input: one line on stderr, no stack trace, nothing on stdout. */
+        void assertOneLineError(int code, String... fragments) {
+            assertEquals(code, exit, "exit code; stderr was: " + err);
+            assertEquals("", out, "nothing on stdout");
+            assertTrue(err.endsWith("\n") && err.indexOf('\n') == err.length() - 1, "exactly one line on stderr: " + err);
+            assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack trace: " + err);
+            for (String f : fragments) assertTrue(err.contains(f), "stderr should mention '" + f + "': " + err);
+        }
+    }
+
+    /** Runs command with args through `runner` in this JVM, capturing stdout and stderr. */
+    static synchronized Run run(java.util.function.BiFunction<Callable<Integer>, String[], Integer> runner,
+                                Callable<Integer> command, String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = runner.apply(command, args);
+            System.out.flush();
+            System.err.flush();
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** Central-difference derivative of f at x. */
+    static double numericGrad(java.util.function.DoubleUnaryOperator f, double x) {
+        double h = 1e-6 * Math.max(1, Math.abs(x));
+        return (f.applyAsDouble(x + h) - f.applyAsDouble(x - h)) / (2 * h);
+    }
+
+    static void assertGradClose(double numeric, double analytic, String what) {
+        double tol = 1e-6 * Math.max(1, Math.abs(numeric));
+        assertEquals(numeric, analytic, tol, what + ": analytic gradient vs finite difference");
+    }
+
+    static Path writeFile(Path dir, String name, String content) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, content, StandardCharsets.UTF_8);
+        return p;
+    }
+
+    /** Names of the files in dir, to check that a failed run left nothing behind. */
+    static Set<String> listing(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            Set<String> names = new TreeSet<>();
+            s.forEach(p -> names.add(p.getFileName().toString()));
+            return names;
+        }
+    }
+}
