@@ -1,0 +1,1012 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS info.picocli:picocli:4.7.7
+//JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -Xmx64m -XX:TieredStopAtLevel=1 -XX:-UsePerfData
+
+/*
+ * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
+ * leaner. Same algorithm, same random numbers, same printed names; losses agree to ~1e-15.
+ * Each optimization is marked where it happens with a `CHANGE n:` comment; README.md explains them.
+ * Changes 1-6 are those of microgpt_optimized.py; 7-11 are the ones the JVM rewards.
+ * `diff microgpt.java microgpt_optimized.java` reads as the list of changes.
+ */
+
+import java.io.*;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.ByteBuffer;
+import java.nio.charset.*;
+import java.nio.file.*;
+import java.util.*;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.*;
+
+@Command(name = "microgpt-optimized", mixinStandardHelpOptions = true, version = "microgpt-optimized 1.0.0",
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Train a tiny GPT on a list of names and sample new ones: the same model as microgpt.java, "
+                + "on a flat autograd tape, with every optimization documented.",
+        footer = "%nWith no input.txt in the working directory and no --input, the makemore names file is "
+                + "downloaded to input.txt first, as microgpt.py does.")
+public class microgpt_optimized implements Callable<Integer> {
+
+    @Option(names = "--input", paramLabel = "FILE", description = "Text file, one document per line (default: input.txt, "
+            + "downloaded if missing).")
+    Path input;
+    @Option(names = "--seed", description = "Random seed, as Python's random.seed (default: ${DEFAULT-VALUE}).")
+    long seed = 42;
+    @Option(names = "--steps", description = "Training steps, one document each (default: ${DEFAULT-VALUE}).")
+    int steps = 1000;
+    @Option(names = "--n-layer", description = "Transformer layers (default: ${DEFAULT-VALUE}).")
+    int nLayer = 1;
+    @Option(names = "--n-embd", description = "Embedding width (default: ${DEFAULT-VALUE}).")
+    int nEmbd = 16;
+    @Option(names = "--n-head", description = "Attention heads; must divide --n-embd (default: ${DEFAULT-VALUE}).")
+    int nHead = 4;
+    @Option(names = "--block-size", description = "Maximum context length (default: ${DEFAULT-VALUE}).")
+    int blockSize = 16;
+    @Option(names = "--temperature", description = "Sampling temperature, > 0 (default: ${DEFAULT-VALUE}).")
+    double temperature = 0.5;
+    @Option(names = "--samples", description = "Names to sample after training (default: ${DEFAULT-VALUE}).")
+    int samples = 20;
+    @Option(names = "--loss-log", paramLabel = "FILE", description = "Write a CSV 'step,loss' with every step's exact loss.")
+    Path lossLog;
+    @Option(names = "--kv-layout", paramLabel = "LAYOUT", description = "KV cache layout: ${COMPLETION-CANDIDATES} "
+            + "(default: ${DEFAULT-VALUE}). Same results; the benchmark compares them.")
+    KVLayout kvLayout = KVLayout.nested;
+
+    enum KVLayout { nested, flat }
+
+    static final String DEFAULT_INPUT = "input.txt";
+    static final String NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
+
+    public static void main(String... args) {
+        System.exit(run(new microgpt_optimized(), args));
+    }
+
+    /** Runs the command with our error handling: one line on stderr, exit 2 for usage, 1 for input. */
+    static int run(Callable<Integer> command, String... args) {
+        CommandLine cmd = new CommandLine(command);
+        cmd.setParameterExceptionHandler((ex, a) -> {
+            System.err.println(cmd.getCommandName() + ": " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof UserError) {
+                System.err.println(c.getCommandName() + ": " + ex.getMessage());
+                return ((UserError) ex).exitCode;
+            }
+            throw ex;
+        });
+        return cmd.execute(args);
+    }
+
+    /** A problem with the user's input or options: reported as one line, never as a stack trace. */
+    static final class UserError extends RuntimeException {
+        final int exitCode;
+        UserError(int exitCode, String message) { super(message); this.exitCode = exitCode; }
+        static UserError usage(String message) { return new UserError(2, message); }
+        static UserError input(String message) { return new UserError(1, message); }
+    }
+
+    /** The model's shape, checked once so every engine and tool rejects the same bad values. */
+    record Config(int n_layer, int n_embd, int block_size, int n_head) {
+        Config {
+            if (n_layer < 1) throw UserError.usage("--n-layer must be at least 1 (got " + n_layer + ")");
+            if (n_embd < 1) throw UserError.usage("--n-embd must be at least 1 (got " + n_embd + ")");
+            if (n_head < 1) throw UserError.usage("--n-head must be at least 1 (got " + n_head + ")");
+            if (block_size < 1) throw UserError.usage("--block-size must be at least 1 (got " + block_size + ")");
+            if (n_embd % n_head != 0)
+                throw UserError.usage("--n-embd (" + n_embd + ") must be divisible by --n-head (" + n_head
+                        + "); try --n-head " + largestDivisorAtMost(n_embd, n_head));
+        }
+        int head_dim() { return n_embd / n_head; }
+        static int largestDivisorAtMost(int n, int max) {
+            for (int d = Math.min(n, max); d > 1; d--) if (n % d == 0) return d;
+            return 1;
+        }
+    }
+
+    static void checkRunOptions(int steps, double temperature, int samples) {
+        if (steps < 0) throw UserError.usage("--steps must be 0 or more (got " + steps + ")");
+        if (!(temperature > 0) || Double.isInfinite(temperature))
+            throw UserError.usage("--temperature must be a number > 0, such as 0.5 (got " + temperature + ")");
+        if (samples < 0) throw UserError.usage("--samples must be 0 or more (got " + samples + ")");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Config config = new Config(nLayer, nEmbd, blockSize, nHead);
+        checkRunOptions(steps, temperature, samples);
+        LossLog log = LossLog.open(lossLog); // fails now, not after training, if it cannot be written
+        try {
+            PrintStream out = stdout();
+
+            // Let there be a dataset `docs`: a list of documents (e.g. names), shuffled once
+            Random random = new Random(seed); // Let there be order among chaos
+            List<String> docs = input == null ? loadDocs(Path.of(DEFAULT_INPUT), true) : loadDocs(input, false);
+            random.shuffle(docs);
+            out.println("num docs: " + docs.size());
+
+            // Let there be a Tokenizer to translate strings to discrete symbols and back
+            Tokenizer tok = new Tokenizer(docs);
+            out.println("vocab size: " + tok.vocab_size);
+
+            // Initialize the parameters, to store the knowledge of the model
+            GPT model = new GPT(config, tok.vocab_size, random, kvLayout == KVLayout.flat);
+            out.println("num params: " + model.num_params);
+
+            // Repeat in sequence: one document per step, forward, backward, Adam
+            Adam adam = new Adam(model.tape, model.num_params);
+            int[] tokens = new int[tok.max_len + 2]; // CHANGE 8: one token buffer for every step
+            for (int step = 0; step < steps; step++) {
+                String doc = docs.get(step % docs.size());
+                double loss = trainStep(model, adam, tokens, tok.encode(doc, tokens), step, steps);
+                out.print("step " + pad(step + 1, 4) + " / " + pad(steps, 4) + " | loss " + formatFixed4(loss) + "\r");
+                out.flush();
+                log.write(step + 1, loss);
+            }
+
+            // Inference: may the model babble back to us
+            out.println("\n--- inference (new, hallucinated names) ---");
+            for (int sample_idx = 0; sample_idx < samples; sample_idx++) {
+                out.println("sample " + pad(sample_idx + 1, 2) + ": " + sample(model, tok, temperature, random));
+            }
+            out.flush();
+            log.commit();
+        } finally {
+            log.discard(); // no half-written loss log if anything above failed
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Dataset
+    // ------------------------------------------------------------------------------------------
+
+    /** Reads the documents: UTF-8, universal newlines, each line stripped, empty lines dropped. */
+    static List<String> loadDocs(Path path, boolean downloadIfMissing) {
+        if (!Files.exists(path)) {
+            if (!downloadIfMissing)
+                throw UserError.input("input file not found: " + path + "; pass an existing file with --input");
+            download(NAMES_URL, path);
+        }
+        if (Files.isDirectory(path))
+            throw UserError.input("input " + path + " is a directory; pass a text file with one document per line");
+        String text;
+        try {
+            byte[] bytes = Files.readAllBytes(path);
+            // CHANGE 11: start-up code runs once, mostly in the interpreter, so it must do little.
+            // String's own UTF-8 decoding is an intrinsic; the strict decoder runs only if the text
+            // contains U+FFFD, which is what a malformed byte would have become.
+            text = new String(bytes, StandardCharsets.UTF_8);
+            if (text.indexOf('\uFFFD') >= 0)
+                StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes));
+        } catch (CharacterCodingException e) {
+            throw UserError.input("input " + path + " is not valid UTF-8; save it as UTF-8 text");
+        } catch (IOException e) {
+            throw UserError.input("cannot read input " + path + ": " + e.getMessage());
+        }
+        List<String> docs = splitDocs(text);
+        if (docs.isEmpty())
+            throw UserError.input("input " + path + " has no documents (it is empty or only blank lines); "
+                    + "put one document per line");
+        return docs;
+    }
+
+    /** Python: [l.strip() for l in text.strip().split('\n') if l.strip()], after universal newlines. */
+    static List<String> splitDocs(String text) {
+        // CHANGE 11: universal newlines as two bulk replaces, then lines found with indexOf (an
+        // intrinsic) instead of a loop over every character
+        if (text.indexOf('\r') >= 0) text = text.replace("\r\n", "\n").replace('\r', '\n');
+        List<String> docs = new ArrayList<>();
+        for (int start = 0, n = text.length(); start <= n; ) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) end = n;
+            if (end > start) {
+                String line = pyStrip(text.substring(start, end));
+                if (!line.isEmpty()) docs.add(line);
+            }
+            start = end + 1;
+        }
+        return docs;
+    }
+
+    /** Python's str.strip(): removes leading and trailing characters for which str.isspace() is true. */
+    static String pyStrip(String s) {
+        int b = 0, e = s.length();
+        while (b < e && pyIsSpace(s.charAt(b))) b++;
+        while (e > b && pyIsSpace(s.charAt(e - 1))) e--;
+        return s.substring(b, e);
+    }
+
+    static boolean pyIsSpace(char c) {
+        return (c >= '\t' && c <= '\r') || (c >= '\u001c' && c <= ' ') || c == '\u0085' || c == '\u00a0'
+                || c == '\u1680' || (c >= '\u2000' && c <= '\u200a') || c == '\u2028' || c == '\u2029'
+                || c == '\u202f' || c == '\u205f' || c == '\u3000';
+    }
+
+    /** Downloads url to target through a temporary file that is renamed into place when complete. */
+    static void download(String url, Path target) {
+        url = System.getProperty("microgpt.namesUrl", url); // tests point this at a local server
+        System.err.println("downloading " + url + " to " + target + " ...");
+        Path tmp = null;
+        try {
+            Path dir = target.toAbsolutePath().getParent();
+            tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
+            HttpURLConnection conn = (HttpURLConnection) new URL(url).openConnection();
+            conn.setConnectTimeout(10_000);
+            conn.setReadTimeout(30_000);
+            if (conn.getResponseCode() != 200) throw new IOException("HTTP " + conn.getResponseCode());
+            try (InputStream in = conn.getInputStream()) {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (Exception e) {
+            throw UserError.input("could not download " + url + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); put a names file at "
+                    + target + " or pass --input FILE");
+        } finally {
+            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Tokenizer
+    // ------------------------------------------------------------------------------------------
+
+    /** Characters are code points: a name with an emoji counts it as one token, as in Python. */
+    static final class Tokenizer {
+        final int[] uchars;   // unique characters in the dataset, sorted: token ids 0..n-1
+        final int BOS;        // token id of the special Beginning of Sequence token
+        final int vocab_size; // number of unique tokens, +1 for BOS
+        final int max_len;    // the longest document, in code points (sizes the reusable token buffer)
+        // CHANGE 1: stoi, a direct lookup from character to token id instead of uchars.index(ch).
+        // A table indexed by code point covers the Basic Multilingual Plane; a map holds the rest.
+        private final int[] stoi;
+        private final Map<Integer, Integer> stoi_astral = new HashMap<>();
+
+        Tokenizer(List<String> docs) {
+            // CHANGE 11: the set of characters as a bit set, filled by a plain loop (no streams, no boxing)
+            BitSet set = new BitSet();
+            int longest = 0;
+            for (String doc : docs) {
+                int count = 0;
+                for (int i = 0; i < doc.length(); count++) {
+                    char ch = doc.charAt(i);
+                    if (Character.isSurrogate(ch)) {
+                        int cp = doc.codePointAt(i);
+                        set.set(cp);
+                        i += Character.charCount(cp);
+                    } else {
+                        set.set(ch);
+                        i++;
+                    }
+                }
+                longest = Math.max(longest, count);
+            }
+            uchars = set.stream().toArray(); // sorted by code point
+            BOS = uchars.length;
+            vocab_size = uchars.length + 1;
+            max_len = longest;
+            int bmpMax = 0;
+            for (int ch : uchars) if (ch <= 0xFFFF) bmpMax = Math.max(bmpMax, ch);
+            stoi = new int[bmpMax + 1];
+            Arrays.fill(stoi, -1);
+            for (int i = 0; i < uchars.length; i++) {
+                if (uchars[i] <= 0xFFFF) stoi[uchars[i]] = i; else stoi_astral.put(uchars[i], i);
+            }
+        }
+
+        /** [BOS] + [stoi[ch] for ch in doc] + [BOS] into tokens; returns how many were written. */
+        int encode(String doc, int[] tokens) {
+            int n = 0;
+            tokens[n++] = BOS;
+            for (int i = 0; i < doc.length(); ) {
+                int ch = doc.codePointAt(i);
+                tokens[n++] = index(ch);
+                i += Character.charCount(ch);
+            }
+            tokens[n++] = BOS;
+            return n;
+        }
+
+        int[] encode(String doc) {
+            int[] tokens = new int[doc.codePointCount(0, doc.length()) + 2];
+            encode(doc, tokens);
+            return tokens;
+        }
+
+        int index(int ch) { // stoi[ch]: one array read
+            int id = ch < stoi.length ? stoi[ch] : stoi_astral.getOrDefault(ch, -1);
+            if (id < 0)
+                throw new IllegalArgumentException("character not in vocabulary: " + new String(Character.toChars(ch)));
+            return id;
+        }
+
+        String decode(int token_id) { return new String(Character.toChars(uchars[token_id])); }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Autograd: recursively apply the chain rule through a computation graph of scalars
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * CHANGE 7: the graph is a tape. A node is a row of primitive arrays, not an object, and nodes
+     * are appended in the order they are computed; every node's operands come before it, so the
+     * reverse of the tape is already a topological order: the backward pass is one reverse loop,
+     * with no recursion, no visited set and no sort. A vector is a run of consecutive nodes and is
+     * named by the index of its first node (CHANGE 9), so fused ops read their operands as slices.
+     */
+    static final class Tape {
+        // CHANGE 2: a node stores what it computed (an op code and its operands), not one local
+        // gradient per edge; the backward pass derives each local gradient from the node's op.
+        static final byte LEAF = 0, ADD = 1, SUB = 2, MUL = 3, ADD_CONST = 4, MUL_CONST = 5, POW = 6, LOG = 7,
+                EXP = 8, RELU = 9, NEG = 10, DOT = 11, DOT_GATHER = 12, SUM = 13, SUM_GATHER = 14, LSE = 15,
+                DOT_ROW = 16, DOT_ROWS4 = 17; // four dot nodes of a matvec: three rows, then the group
+
+        double[] data;   // scalar value of each node, computed in the forward pass
+        double[] grad;   // d(loss)/d(node), computed in the backward pass
+        byte[] op;       // what the node computed
+        int[] a, b, n;   // its operands: node indices, or a first node and a count for fused ops
+        double[] c;      // a constant operand: the exponent of POW, the factor of MUL_CONST, ...
+        int[] gather;    // node indices of gathered operands (DOT_GATHER, SUM_GATHER)
+        double[] saved;  // floats a fused op keeps for its backward (LSE: the softmax)
+        int size, gatherSize, savedSize;
+        int mark;        // nodes below the mark (the parameters) survive reset()
+        boolean grad_enabled = true; // CHANGE 6: when false, nodes get values but record no op
+
+        Tape(int capacity) {
+            data = new double[capacity]; grad = new double[capacity]; op = new byte[capacity];
+            a = new int[capacity]; b = new int[capacity]; n = new int[capacity]; c = new double[capacity];
+            gather = new int[256];
+            saved = new double[256];
+        }
+
+        /** The index the next node will get: the start of the vector about to be computed. */
+        int next() { return size; }
+
+        /**
+         * CHANGE 8: forget every node above the mark; the arrays are reused, nothing is freed or
+         * allocated. Their gradients are zeroed here, in one fill, so recording a node stays cheap.
+         */
+        void reset() {
+            Arrays.fill(grad, mark, size, 0.0);
+            size = mark; gatherSize = 0; savedSize = 0;
+        }
+
+        /** Records a node: its value, and (with gradients on) its op and the operands that op uses. */
+        private int push(byte o, double value, int ia, int ib) {
+            int i = size;
+            if (i == data.length) grow();
+            size = i + 1;
+            data[i] = value;
+            if (grad_enabled) { op[i] = o; a[i] = ia; b[i] = ib; }
+            else op[i] = LEAF; // no-grad: a value, and nothing for the backward pass to follow
+            return i;
+        }
+
+        private int push(byte o, double value, int ia, double k) { // ops with a constant operand
+            int i = push(o, value, ia, 0);
+            c[i] = k;
+            return i;
+        }
+
+        private int push(byte o, double value, int ia, int ib, int count) { // fused ops over count operands
+            int i = push(o, value, ia, ib);
+            n[i] = count;
+            return i;
+        }
+
+        private void grow() {
+            int cap = data.length * 2;
+            data = Arrays.copyOf(data, cap); grad = Arrays.copyOf(grad, cap); op = Arrays.copyOf(op, cap);
+            a = Arrays.copyOf(a, cap); b = Arrays.copyOf(b, cap); n = Arrays.copyOf(n, cap); c = Arrays.copyOf(c, cap);
+        }
+
+        private int gathered(int count) {
+            if (gatherSize + count > gather.length) gather = Arrays.copyOf(gather, Math.max(2 * gather.length, gatherSize + count));
+            int start = gatherSize;
+            gatherSize += count;
+            return start;
+        }
+
+        private int savedFloats(int count) {
+            if (savedSize + count > saved.length) saved = Arrays.copyOf(saved, Math.max(2 * saved.length, savedSize + count));
+            int start = savedSize;
+            savedSize += count;
+            return start;
+        }
+
+        int leaf(double value) { return push(LEAF, value, 0, 0); }
+        int add(int x, int y) { return push(ADD, data[x] + data[y], x, y); }
+        int sub(int x, int y) { return push(SUB, data[x] - data[y], x, y); }
+        int mul(int x, int y) { return push(MUL, data[x] * data[y], x, y); }
+        int add(int x, double k) { return push(ADD_CONST, data[x] + k, x, k); }
+        int mul(int x, double k) { return push(MUL_CONST, data[x] * k, x, k); }
+        int pow(int x, double k) { return push(POW, Math.pow(data[x], k), x, k); }
+        int log(int x) { return push(LOG, Math.log(data[x]), x, 0); }
+        int exp(int x) { return push(EXP, Math.exp(data[x]), x, 0); }
+        int relu(int x) { return push(RELU, data[x] > 0 ? data[x] : 0, x, 0); }
+        int neg(int x) { return push(NEG, -data[x], x, 0); }
+
+        /** CHANGE 3: one node for sum_i x[i]*y[i] over two vectors, instead of 2n-1 nodes. */
+        int dot(int x, int y, int count) {
+            double[] d = data; // CHANGE 11: arrays in locals, so even C1-compiled loops do not reload fields
+            double s = 0.0;
+            for (int i = 0; i < count; i++) s += d[x + i] * d[y + i];
+            return push(DOT, s, x, y, count);
+        }
+
+        /**
+         * CHANGE 12: the dot nodes of a matrix-vector product, W (nout rows of nin nodes from w)
+         * times x, computed four rows at a time. Each row's sum is still 0.0 + w0*x0 + w1*x1 + ...
+         * in that order, so every value is bit-for-bit what dot() gives; but four independent sums
+         * are in flight at once, instead of one chain that waits for each addition to finish.
+         */
+        int matvec(int w, int nout, int nin, int x) {
+            int out = size;
+            int o = 0;
+            for (; o + 4 <= nout; o += 4) {
+                double[] d = data;
+                int r0 = w + o * nin, r1 = r0 + nin, r2 = r1 + nin, r3 = r2 + nin;
+                double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+                for (int i = 0; i < nin; i++) {
+                    double xi = d[x + i];
+                    s0 += d[r0 + i] * xi;
+                    s1 += d[r1 + i] * xi;
+                    s2 += d[r2 + i] * xi;
+                    s3 += d[r3 + i] * xi;
+                }
+                push(DOT_ROW, s0, r0, x, nin);
+                push(DOT_ROW, s1, r1, x, nin);
+                push(DOT_ROW, s2, r2, x, nin);
+                push(DOT_ROWS4, s3, r0, x, nin); // backward does all four rows here, in one pass
+            }
+            for (; o < nout; o++) dot(w + o * nin, x, nin);
+            return out;
+        }
+
+        /** CHANGE 3: sum_t x[t] * node(bases[off + t] + j): a dot whose second operand is scattered. */
+        int dot_gather(int x, int[] bases, int off, int j, int count) {
+            double[] d = data;
+            double s = 0.0;
+            for (int t = 0; t < count; t++) s += d[x + t] * d[bases[off + t] + j];
+            if (!grad_enabled) return push(LEAF, s, 0, 0);
+            int g = gathered(count);
+            for (int t = 0; t < count; t++) gather[g + t] = bases[off + t] + j;
+            return push(DOT_GATHER, s, x, g, count);
+        }
+
+        /** CHANGE 3: one node for the sum of a vector (sum_values), instead of a chain of adds. */
+        int sum(int x, int count) {
+            double s = 0.0;
+            for (int i = 0; i < count; i++) s += data[x + i];
+            return push(SUM, s, x, 0, count);
+        }
+
+        /** CHANGE 3: one node for the sum of nodes that are not consecutive. */
+        int sum(int[] nodes, int count) {
+            double s = 0.0;
+            for (int i = 0; i < count; i++) s += data[nodes[i]];
+            if (!grad_enabled) return push(LEAF, s, 0, 0);
+            int g = gathered(count);
+            System.arraycopy(nodes, 0, gather, g, count);
+            return push(SUM_GATHER, s, 0, g, count);
+        }
+
+        /**
+         * CHANGE 5: log(sum_i exp(z_i)) as one node, computed stably as m + log(sum_i exp(z_i - m)).
+         * Its gradient is softmax(z), kept from the forward pass.
+         */
+        int lse(int z, int count) {
+            double m = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < count; i++) m = Math.max(m, data[z + i]);
+            double total = 0.0;
+            for (int i = 0; i < count; i++) total += Math.exp(data[z + i] - m);
+            double lse = m + Math.log(total);
+            if (!grad_enabled) return push(LEAF, lse, 0, 0);
+            int s = savedFloats(count);
+            for (int i = 0; i < count; i++) saved[s + i] = Math.exp(data[z + i] - m) / total;
+            return push(LSE, lse, z, s, count);
+        }
+
+        /** Backpropagates from node `out` (gradient 1): every node's gradient, in one reverse loop. */
+        void backward(int out) {
+            final double[] data = this.data, grad = this.grad, c = this.c, saved = this.saved;
+            final int[] a = this.a, b = this.b, n = this.n, gather = this.gather;
+            final byte[] op = this.op;
+            grad[out] = 1;
+            for (int i = out; i >= mark; i--) {
+                double g = grad[i];
+                int x = a[i], y = b[i];
+                switch (op[i]) {
+                    case ADD: grad[x] += g; grad[y] += g; break;
+                    case SUB: grad[x] += g; grad[y] -= g; break;
+                    case MUL: grad[x] += data[y] * g; grad[y] += data[x] * g; break;
+                    case ADD_CONST: grad[x] += g; break;
+                    case MUL_CONST: grad[x] += c[i] * g; break;
+                    case POW: grad[x] += c[i] * Math.pow(data[x], c[i] - 1) * g; break;
+                    case LOG: grad[x] += (1 / data[x]) * g; break;
+                    case EXP: grad[x] += data[i] * g; break;
+                    case RELU: if (data[x] > 0) grad[x] += g; break;
+                    case NEG: grad[x] -= g; break;
+                    case DOT:
+                        for (int k = 0, cnt = n[i]; k < cnt; k++) {
+                            grad[x + k] += data[y + k] * g;
+                            grad[y + k] += data[x + k] * g;
+                        }
+                        break;
+                    case DOT_ROWS4: { // nodes i-3..i: rows x, x+cnt, x+2cnt, x+3cnt of W times vector y
+                        int cnt = n[i], r1 = x + cnt, r2 = r1 + cnt, r3 = r2 + cnt;
+                        double g0 = grad[i - 3], g1 = grad[i - 2], g2 = grad[i - 1];
+                        for (int k = 0; k < cnt; k++) {
+                            double yk = data[y + k];
+                            grad[r3 + k] += yk * g;
+                            grad[r2 + k] += yk * g2;
+                            grad[r1 + k] += yk * g1;
+                            grad[x + k] += yk * g0;
+                            // the same additions, in the same order, as four DOT nodes visited in reverse
+                            grad[y + k] = (((grad[y + k] + data[r3 + k] * g) + data[r2 + k] * g2) + data[r1 + k] * g1)
+                                    + data[x + k] * g0;
+                        }
+                        break;
+                    }
+                    case DOT_GATHER:
+                        for (int k = 0, cnt = n[i]; k < cnt; k++) {
+                            int yk = gather[y + k];
+                            grad[x + k] += data[yk] * g;
+                            grad[yk] += data[x + k] * g;
+                        }
+                        break;
+                    case SUM: for (int k = 0, cnt = n[i]; k < cnt; k++) grad[x + k] += g; break;
+                    case SUM_GATHER: for (int k = 0, cnt = n[i]; k < cnt; k++) grad[gather[y + k]] += g; break;
+                    case LSE: for (int k = 0, cnt = n[i]; k < cnt; k++) grad[x + k] += saved[y + k] * g; break;
+                    default: break; // LEAF (parameters, constants) and DOT_ROW (done by its DOT_ROWS4)
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Parameters and model: GPT-2 with rmsnorm instead of layernorm, no biases, ReLU instead of GeLU
+    // ------------------------------------------------------------------------------------------
+
+    /** A matrix of parameters: nout rows of nin consecutive nodes on the tape. */
+    record Matrix(int base, int nout, int nin) {
+        int row(int o) { return base + o * nin; }
+    }
+
+    /**
+     * CHANGE 4: a preallocated KV cache. For each layer and position it holds the first node of
+     * that position's k and v vectors, written in place; nothing grows while a document is read.
+     * nested (default) is keys[layer][pos]; flat is one array, keys_flat[layer * block_size + pos].
+     */
+    static final class KVCache {
+        final boolean flat;
+        final int block_size;
+        final int[][] keys, values;
+        final int[] keys_flat, values_flat;
+
+        KVCache(int n_layer, int block_size, boolean flat) {
+            this.flat = flat;
+            this.block_size = block_size;
+            keys = flat ? null : new int[n_layer][block_size];
+            values = flat ? null : new int[n_layer][block_size];
+            keys_flat = flat ? new int[n_layer * block_size] : null;
+            values_flat = flat ? new int[n_layer * block_size] : null;
+        }
+
+        void put(int li, int pos, int k, int v) {
+            if (flat) { keys_flat[li * block_size + pos] = k; values_flat[li * block_size + pos] = v; }
+            else { keys[li][pos] = k; values[li][pos] = v; }
+        }
+
+        int key(int li, int pos) { return flat ? keys_flat[li * block_size + pos] : keys[li][pos]; }
+        int[] valueArray(int li) { return flat ? values_flat : values[li]; } // v of position t is at
+        int valueOffset(int li) { return flat ? li * block_size : 0; }       // valueArray[valueOffset + t]
+    }
+
+    static final class GPT {
+        final Config config;
+        final int n_layer, n_embd, block_size, n_head, head_dim, vocab_size;
+        final Map<String, Matrix> state_dict = new LinkedHashMap<>();
+        final Tape tape;
+        final int num_params; // the parameters are the first nodes of the tape, in state_dict order
+        // CHANGE 8: the matrices of each layer, looked up once instead of by name at every position
+        final Matrix wte, wpe, lm_head;
+        final Matrix[] attn_wq, attn_wk, attn_wv, attn_wo, mlp_fc1, mlp_fc2;
+        final KVCache cache;
+        private final int[] head_weights; // first node of each head's attention weights
+        private final int[] losses;       // the loss node of each position
+        private final double[] probs;     // sampling probabilities
+
+        GPT(Config config, int vocab_size, Random random, boolean flatCache) {
+            this.config = config;
+            n_layer = config.n_layer(); n_embd = config.n_embd(); block_size = config.block_size();
+            n_head = config.n_head(); head_dim = config.head_dim();
+            this.vocab_size = vocab_size;
+            tape = new Tape(4096);
+            wte = matrix("wte", vocab_size, n_embd, random);
+            wpe = matrix("wpe", block_size, n_embd, random);
+            lm_head = matrix("lm_head", vocab_size, n_embd, random);
+            attn_wq = new Matrix[n_layer]; attn_wk = new Matrix[n_layer]; attn_wv = new Matrix[n_layer];
+            attn_wo = new Matrix[n_layer]; mlp_fc1 = new Matrix[n_layer]; mlp_fc2 = new Matrix[n_layer];
+            for (int i = 0; i < n_layer; i++) {
+                attn_wq[i] = matrix("layer" + i + ".attn_wq", n_embd, n_embd, random);
+                attn_wk[i] = matrix("layer" + i + ".attn_wk", n_embd, n_embd, random);
+                attn_wv[i] = matrix("layer" + i + ".attn_wv", n_embd, n_embd, random);
+                attn_wo[i] = matrix("layer" + i + ".attn_wo", n_embd, n_embd, random);
+                mlp_fc1[i] = matrix("layer" + i + ".mlp_fc1", 4 * n_embd, n_embd, random);
+                mlp_fc2[i] = matrix("layer" + i + ".mlp_fc2", n_embd, 4 * n_embd, random);
+            }
+            num_params = tape.size;
+            tape.mark = num_params;
+            cache = new KVCache(n_layer, block_size, flatCache);
+            head_weights = new int[n_head];
+            losses = new int[block_size];
+            probs = new double[vocab_size];
+        }
+
+        private Matrix matrix(String name, int nout, int nin, Random random) {
+            Matrix m = new Matrix(tape.next(), nout, nin);
+            for (int i = 0; i < nout * nin; i++) tape.leaf(random.gauss(0, 0.08)); // row by row
+            state_dict.put(name, m);
+            return m;
+        }
+
+        /** Logits over the next token (the first of vocab_size nodes), given one token and its position. */
+        int gpt(int token_id, int pos_id, KVCache cache) {
+            Tape t = tape;
+            int tok_emb = wte.row(token_id); // token embedding
+            int pos_emb = wpe.row(pos_id);   // position embedding
+            int x = t.next();                // joint token and position embedding
+            for (int i = 0; i < n_embd; i++) t.add(tok_emb + i, pos_emb + i);
+            x = rmsnorm(t, x, n_embd); // not redundant: the backward pass goes through the residual connection
+
+            for (int li = 0; li < n_layer; li++) {
+                // 1) Multi-head attention block
+                int x_residual = x;
+                x = rmsnorm(t, x, n_embd);
+                int q = linear(t, x, attn_wq[li]);
+                int k = linear(t, x, attn_wk[li]);
+                int v = linear(t, x, attn_wv[li]);
+                cache.put(li, pos_id, k, v);
+                int len = pos_id + 1;
+                double scale = 1 / Math.sqrt(head_dim);
+                for (int h = 0; h < n_head; h++) {
+                    int hs = h * head_dim; // this head's slice is [hs, hs + head_dim)
+                    int dots = t.next();
+                    for (int tt = 0; tt < len; tt++) t.dot(q + hs, cache.key(li, tt) + hs, head_dim);
+                    int attn_logits = t.next();
+                    for (int tt = 0; tt < len; tt++) t.mul(dots + tt, scale);
+                    head_weights[h] = softmax(t, attn_logits, len);
+                }
+                int x_attn = t.next(); // the heads' outputs, concatenated
+                int[] v_all = cache.valueArray(li);
+                for (int h = 0; h < n_head; h++)
+                    for (int j = 0; j < head_dim; j++)
+                        t.dot_gather(head_weights[h], v_all, cache.valueOffset(li), h * head_dim + j, len);
+                x = linear(t, x_attn, attn_wo[li]);
+                x = add(t, x, x_residual, n_embd);
+                // 2) MLP block
+                x_residual = x;
+                x = rmsnorm(t, x, n_embd);
+                x = linear(t, x, mlp_fc1[li]);
+                int h1 = t.next();
+                for (int i = 0; i < 4 * n_embd; i++) t.relu(x + i);
+                x = linear(t, h1, mlp_fc2[li]);
+                x = add(t, x, x_residual, n_embd);
+            }
+            return linear(t, x, lm_head);
+        }
+    }
+
+    static int linear(Tape t, int x, Matrix w) {
+        return t.matvec(w.base(), w.nout(), w.nin(), x); // CHANGE 3: one dot node per output
+    }
+
+    static int add(Tape t, int x, int y, int len) {
+        int out = t.next();
+        for (int i = 0; i < len; i++) t.add(x + i, y + i);
+        return out;
+    }
+
+    static int softmax(Tape t, int logits, int len) {
+        double max_val = Double.NEGATIVE_INFINITY; // a plain number: no gradient flows through the max
+        for (int i = 0; i < len; i++) max_val = Math.max(max_val, t.data[logits + i]);
+        int shifted = t.next();
+        for (int i = 0; i < len; i++) t.add(logits + i, -max_val);
+        int exps = t.next();
+        for (int i = 0; i < len; i++) t.exp(shifted + i);
+        int inv_total = t.pow(t.sum(exps, len), -1); // CHANGE 3: one sum node
+        int probs = t.next();
+        for (int i = 0; i < len; i++) t.mul(exps + i, inv_total);
+        return probs;
+    }
+
+    static int rmsnorm(Tape t, int x, int len) {
+        int ms = t.mul(t.dot(x, x, len), Math.pow(len, -1)); // CHANGE 3: dot(x, x) / len(x)
+        int scale = t.pow(t.add(ms, 1e-5), -0.5);
+        int out = t.next();
+        for (int i = 0; i < len; i++) t.mul(x + i, scale);
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Adam, the blessed optimizer, and its buffers
+    // ------------------------------------------------------------------------------------------
+
+    static final class Adam {
+        static final double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99, eps_adam = 1e-8;
+        final Tape tape;
+        final int num_params; // the parameters are tape nodes 0 .. num_params-1
+        final double[] m; // first moment buffer
+        final double[] v; // second moment buffer
+
+        Adam(Tape tape, int num_params) {
+            this.tape = tape;
+            this.num_params = num_params;
+            m = new double[num_params];
+            v = new double[num_params];
+        }
+
+        void step(int step, int num_steps) {
+            final double[] data = tape.data, grad = tape.grad, m = this.m, v = this.v;
+            double lr_t = learning_rate * (1 - (double) step / num_steps); // linear learning rate decay
+            // CHANGE 10: the bias corrections depend on the step only: two pow calls per step, not
+            // two per parameter; g*g and sqrt instead of pow(g, 2) and pow(v_hat, 0.5).
+            double bias1 = 1 - Math.pow(beta1, step + 1), bias2 = 1 - Math.pow(beta2, step + 1);
+            for (int i = 0; i < num_params; i++) {
+                double g = grad[i];
+                m[i] = beta1 * m[i] + (1 - beta1) * g;
+                v[i] = beta2 * v[i] + (1 - beta2) * (g * g);
+                double m_hat = m[i] / bias1;
+                double v_hat = v[i] / bias2;
+                data[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + eps_adam);
+                grad[i] = 0;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Training and inference
+    // ------------------------------------------------------------------------------------------
+
+    /** The average next-token loss over one document: the node of the loss on the model's tape. */
+    static int loss(GPT model, int[] tokens, int n_tokens) {
+        Tape t = model.tape;
+        int n = Math.min(model.block_size, n_tokens - 1);
+        for (int pos_id = 0; pos_id < n; pos_id++) {
+            int token_id = tokens[pos_id], target_id = tokens[pos_id + 1];
+            int logits = model.gpt(token_id, pos_id, model.cache);
+            // CHANGE 5: -log softmax(z)[target] = -(z[target] - logsumexp(z)): no probabilities on the graph
+            model.losses[pos_id] = t.neg(t.sub(logits + target_id, t.lse(logits, model.vocab_size)));
+        }
+        return t.mul(t.sum(model.losses, n), 1.0 / n); // sum_values(losses) * (1/n): may yours be low
+    }
+
+    /** One training step: forward, backward, Adam. Returns the loss. */
+    static double trainStep(GPT model, Adam adam, int[] tokens, int n_tokens, int step, int num_steps) {
+        model.tape.reset(); // CHANGE 8: the previous step's graph is overwritten, not collected
+        int loss = loss(model, tokens, n_tokens);
+        model.tape.backward(loss);
+        adam.step(step, num_steps);
+        return model.tape.data[loss];
+    }
+
+    /** Samples one document, starting from BOS, until BOS or block_size tokens. */
+    static String sample(GPT model, Tokenizer tok, double temperature, Random random) {
+        Tape t = model.tape;
+        t.reset();
+        t.grad_enabled = false; // CHANGE 6: no graph at inference, and the softmax in plain doubles
+        try {
+            int token_id = tok.BOS;
+            StringBuilder sample = new StringBuilder();
+            double[] probs = model.probs;
+            for (int pos_id = 0; pos_id < model.block_size; pos_id++) {
+                int logits = model.gpt(token_id, pos_id, model.cache);
+                double max_val = Double.NEGATIVE_INFINITY;
+                for (int i = 0; i < probs.length; i++) max_val = Math.max(max_val, t.data[logits + i]);
+                double total = 0.0;
+                for (int i = 0; i < probs.length; i++) total += probs[i] = Math.exp((t.data[logits + i] - max_val) / temperature);
+                for (int i = 0; i < probs.length; i++) probs[i] = probs[i] / total;
+                token_id = random.choices(probs);
+                if (token_id == tok.BOS) break;
+                sample.append(tok.decode(token_id));
+            }
+            return sample.toString();
+        } finally {
+            t.grad_enabled = true;
+            t.reset();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // CPython's random module: MT19937 and the few methods microgpt.py calls, bit for bit
+    // ------------------------------------------------------------------------------------------
+
+    static final class Random {
+        private final int[] mt = new int[624];
+        private int mti;
+        private double gauss_next;
+        private boolean has_gauss_next;
+
+        /** random.seed(n) for an integer n: the key is the 32-bit words of |n|, least significant first. */
+        Random(long seed) {
+            BigInteger n = BigInteger.valueOf(seed).abs();
+            int words = Math.max(1, (n.bitLength() + 31) / 32);
+            int[] key = new int[words];
+            for (int i = 0; i < words; i++) key[i] = n.shiftRight(32 * i).intValue();
+            init_by_array(key);
+        }
+
+        private void init_genrand(int s) {
+            mt[0] = s;
+            for (mti = 1; mti < 624; mti++) mt[mti] = 1812433253 * (mt[mti - 1] ^ (mt[mti - 1] >>> 30)) + mti;
+        }
+
+        private void init_by_array(int[] key) {
+            init_genrand(19650218);
+            int i = 1, j = 0;
+            for (int k = Math.max(624, key.length); k > 0; k--) {
+                mt[i] = (mt[i] ^ ((mt[i - 1] ^ (mt[i - 1] >>> 30)) * 1664525)) + key[j] + j;
+                i++; j++;
+                if (i >= 624) { mt[0] = mt[623]; i = 1; }
+                if (j >= key.length) j = 0;
+            }
+            for (int k = 623; k > 0; k--) {
+                mt[i] = (mt[i] ^ ((mt[i - 1] ^ (mt[i - 1] >>> 30)) * 1566083941)) - i;
+                i++;
+                if (i >= 624) { mt[0] = mt[623]; i = 1; }
+            }
+            mt[0] = 0x80000000;
+            has_gauss_next = false;
+        }
+
+        /** The next 32 random bits, as an unsigned value in an int. */
+        int genrand_uint32() {
+            if (mti >= 624) {
+                for (int kk = 0; kk < 624; kk++) {
+                    int y = (mt[kk] & 0x80000000) | (mt[(kk + 1) % 624] & 0x7fffffff);
+                    mt[kk] = mt[(kk + 397) % 624] ^ (y >>> 1) ^ ((y & 1) != 0 ? 0x9908b0df : 0);
+                }
+                mti = 0;
+            }
+            int y = mt[mti++];
+            y ^= (y >>> 11);
+            y ^= (y << 7) & 0x9d2c5680;
+            y ^= (y << 15) & 0xefc60000;
+            y ^= (y >>> 18);
+            return y;
+        }
+
+        /** random.random(): 53 random bits in [0, 1). */
+        double random() {
+            long a = (genrand_uint32() >>> 5) & 0xffffffffL, b = (genrand_uint32() >>> 6) & 0xffffffffL;
+            return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
+        }
+
+        /** random.getrandbits(k) for 0 <= k <= 32. */
+        long getrandbits(int k) {
+            if (k < 0 || k > 32) throw new IllegalArgumentException("k must be in [0, 32]");
+            return k == 0 ? 0 : (genrand_uint32() & 0xffffffffL) >>> (32 - k);
+        }
+
+        /** random._randbelow(n): rejection sampling with the bit length of n itself. */
+        int randbelow(int n) {
+            int k = 32 - Integer.numberOfLeadingZeros(n); // n.bit_length()
+            long r = getrandbits(k);
+            while (r >= n) r = getrandbits(k);
+            return (int) r;
+        }
+
+        /** random.shuffle(x): Fisher-Yates from the end. */
+        <T> void shuffle(List<T> x) {
+            for (int i = x.size() - 1; i > 0; i--) Collections.swap(x, i, randbelow(i + 1));
+        }
+
+        /** random.gauss(mu, sigma): returns the cos half now and caches the sin half for next call. */
+        double gauss(double mu, double sigma) {
+            double z;
+            if (has_gauss_next) {
+                z = gauss_next;
+                has_gauss_next = false;
+            } else {
+                double x2pi = random() * (2 * Math.PI);
+                double g2rad = Math.sqrt(-2.0 * Math.log(1.0 - random()));
+                z = Math.cos(x2pi) * g2rad;
+                gauss_next = Math.sin(x2pi) * g2rad;
+                has_gauss_next = true;
+            }
+            return mu + z * sigma;
+        }
+
+        /** random.choices(range(n), weights)[0]: bisect_right on the running sums, capped at n-1. */
+        int choices(double[] weights) {
+            int n = weights.length;
+            double[] cum = new double[n];
+            double acc = 0;
+            for (int i = 0; i < n; i++) cum[i] = acc = i == 0 ? weights[0] : acc + weights[i];
+            double total = cum[n - 1] + 0.0;
+            double u = random() * total;
+            int lo = 0, hi = n - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (u < cum[mid]) hi = mid; else lo = mid + 1;
+            }
+            return lo;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Output, in Python's formats
+    // ------------------------------------------------------------------------------------------
+
+    static PrintStream stdout() {
+        return new PrintStream(System.out, false, StandardCharsets.UTF_8); // names may be any Unicode
+    }
+
+    /** f"{n:{width}d}" */
+    static String pad(int n, int width) {
+        String s = Integer.toString(n);
+        return s.length() >= width ? s : " ".repeat(width - s.length()) + s;
+    }
+
+    /** f"{x:.4f}": Python rounds the exact binary value half to even; String.format would not. */
+    static String formatFixed4(double x) {
+        if (Double.isNaN(x)) return "nan";
+        if (Double.isInfinite(x)) return x > 0 ? "inf" : "-inf";
+        String s = new BigDecimal(x).setScale(4, RoundingMode.HALF_EVEN).toPlainString();
+        return (x < 0 || (x == 0 && 1 / x < 0)) && !s.startsWith("-") ? "-" + s : s;
+    }
+
+    /** The --loss-log CSV, written to a temporary file beside the target and renamed at the end. */
+    static final class LossLog {
+        private final Path target, tmp;
+        private final BufferedWriter writer;
+
+        private LossLog(Path target, Path tmp, BufferedWriter writer) { this.target = target; this.tmp = tmp; this.writer = writer; }
+
+        static LossLog open(Path target) {
+            if (target == null) return new LossLog(null, null, null);
+            if (Files.isDirectory(target))
+                throw UserError.usage("--loss-log " + target + " is a directory; give a file path such as losses.csv");
+            Path dir = target.toAbsolutePath().getParent();
+            if (dir == null || !Files.isDirectory(dir))
+                throw UserError.usage("--loss-log " + target + ": folder " + dir + " does not exist; create it or choose another path");
+            if (Files.exists(target) && !Files.isWritable(target))
+                throw UserError.usage("--loss-log " + target + " is not writable; choose another path");
+            try {
+                Path tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
+                BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
+                w.write("step,loss\n");
+                return new LossLog(target, tmp, w);
+            } catch (IOException | SecurityException e) {
+                throw UserError.usage("--loss-log " + target + " cannot be written (" + e.getMessage() + "); choose another path");
+            }
+        }
+
+        /** One row; Double.toString parses back to the exact same double. */
+        void write(int step, double loss) throws IOException {
+            if (writer != null) writer.write(step + "," + loss + "\n");
+        }
+
+        void commit() throws IOException {
+            if (writer == null) return;
+            writer.close();
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+
+        void discard() {
+            if (writer == null) return;
+            try { writer.close(); Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+}
