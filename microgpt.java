@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
-//JAVA_OPTIONS -XX:+UseParallelGC -Xms128m -Xmx128m -Xmn96m -XX:-UsePerfData
+//JAVA_OPTIONS -XX:+UseSerialGC -Xms128m -Xmx128m -XX:NewRatio=1 -XX:-UsePerfData
 
 /*
  * The most atomic way to train and sample a GPT in pure, dependency-free Java.

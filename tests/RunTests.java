@@ -3,8 +3,11 @@
 //DEPS org.junit.jupiter:junit-jupiter:5.14.1
 //DEPS org.junit.platform:junit-platform-launcher:1.14.1
 //SOURCES ../microgpt.java
+//SOURCES ../microgpt_optimized.java
 //SOURCES TestSupport.java
+//SOURCES CliContract.java
 //SOURCES MicrogptTest.java
+//SOURCES MicrogptOptimizedTest.java
 //JAVA_OPTIONS -Xmx1g
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
@@ -27,7 +30,8 @@ import picocli.CommandLine.Option;
         description = "Runs the microgpt-java test suite (JUnit 5). Run it from the repository root.")
 public class RunTests implements Callable<Integer> {
 
-    static final List<Class<?>> TEST_CLASSES = List.of(MicrogptTest.class);
+    static final List<Class<?>> TEST_CLASSES = List.of(
+            MicrogptTest.class, MicrogptCliTest.class, MicrogptOptimizedTest.class, MicrogptOptimizedCliTest.class);
 
     @Option(names = "--only", paramLabel = "TEXT", description = "Run only the test classes whose name contains TEXT.")
     String only;

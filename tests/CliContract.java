@@ -1,0 +1,149 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.util.*;
+import org.junit.jupiter.api.*;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * What every engine's command line must do, whatever its insides: print what microgpt.py prints,
+ * and answer bad input with one line on stderr, a non-zero exit and nothing written.
+ * One subclass per engine runs all of it.
+ */
+abstract class CliContract {
+
+    /** Runs the engine's command line in this JVM. */
+    abstract TestSupport.Run run(String... args);
+
+    /** The engine's command name, as its messages and --version print it. */
+    abstract String commandName();
+
+    /** The engine's own %.4f formatter. */
+    abstract String formatFixed4(double x);
+
+    // ---- Output format -------------------------------------------------------------------------
+
+    @Test
+    void printsWhatMicrogptPyPrints(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("l.csv");
+        TestSupport.Run r = run("--input", TestSupport.tinyNames().toString(), "--steps", "3", "--samples", "2",
+                "--loss-log", csv.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("", r.err());
+        List<Double> losses = TestSupport.readLossLog(csv);
+        assertEquals(3, losses.size());
+        String expected = "num docs: 64\nvocab size: 24\nnum params: " + (24 * 16 * 2 + 16 * 16 + 12 * 16 * 16) + "\n"
+                + "step    1 /    3 | loss " + formatFixed4(losses.get(0)) + "\r"
+                + "step    2 /    3 | loss " + formatFixed4(losses.get(1)) + "\r"
+                + "step    3 /    3 | loss " + formatFixed4(losses.get(2)) + "\r"
+                + "\n--- inference (new, hallucinated names) ---\n";
+        assertTrue(r.out().startsWith(expected), r.out());
+        String[] tail = r.out().substring(expected.length()).split("\n", -1);
+        assertEquals(3, tail.length, r.out());
+        assertTrue(tail[0].matches("sample  1: [a-z]*"), tail[0]);
+        assertTrue(tail[1].matches("sample  2: [a-z]*"), tail[1]);
+        assertEquals("", tail[2]);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2.00005,2.0000", "5e-05,0.0001", "1.23445,1.2345", "3.3659669475848504,3.3660", "0.0,0.0000",
+                "1e-05,0.0000", "12345.678949999,12345.6789", "0.00015,0.0001", "NaN,nan", "Infinity,inf"})
+    void formatsLikePythonPercent4f(double x, String python) {
+        assertEquals(python, formatFixed4(x));
+    }
+
+    @Test
+    void zeroStepsSamplesFromTheInitialWeights(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("l.csv");
+        TestSupport.Run r = run("--input", TestSupport.tinyNames().toString(), "--steps", "0", "--samples", "3",
+                "--loss-log", csv.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertFalse(r.out().contains("step "));
+        assertEquals(3, TestSupport.samplesOf(r.out()).size());
+        assertEquals(List.of("step,loss"), Files.readAllLines(csv));
+    }
+
+    @Test
+    void helpAndVersion() {
+        TestSupport.Run help = run("--help");
+        assertEquals(0, help.exit());
+        for (String opt : List.of("--input", "--seed", "--steps", "--n-layer", "--n-embd", "--n-head", "--block-size",
+                "--temperature", "--samples", "--loss-log", "--version"))
+            assertTrue(help.out().contains(opt), "help lists " + opt);
+        assertTrue(help.out().contains("default: 42"), help.out());
+        TestSupport.Run version = run("--version");
+        assertEquals(0, version.exit());
+        assertTrue(version.out().startsWith(commandName() + " "), version.out());
+    }
+
+    // ---- Bad input: one line on stderr, non-zero exit, nothing started or written ---------------
+
+    @Test
+    void badInputFiles(@TempDir Path tmp) throws IOException {
+        run("--input", tmp.resolve("nope.txt").toString()).assertOneLineError(1, "input file not found", "nope.txt", "--input");
+        run("--input", tmp.toString()).assertOneLineError(1, "is a directory");
+        Path empty = TestSupport.writeFile(tmp, "empty.txt", "");
+        run("--input", empty.toString()).assertOneLineError(1, "has no documents");
+        Path blank = TestSupport.writeFile(tmp, "blank.txt", "\n  \r\n\t\n");
+        run("--input", blank.toString()).assertOneLineError(1, "has no documents");
+        Path latin1 = tmp.resolve("latin1.txt");
+        Files.write(latin1, "zo\u00eb\n".getBytes(StandardCharsets.ISO_8859_1));
+        run("--input", latin1.toString()).assertOneLineError(1, "not valid UTF-8");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "--n-embd 10 --n-head 4|must be divisible by --n-head",
+        "--temperature 0|--temperature must be a number > 0",
+        "--temperature -1|--temperature must be a number > 0",
+        "--temperature NaN|--temperature must be a number > 0",
+        "--temperature abc|'abc' is not a double",
+        "--steps -1|--steps must be 0 or more",
+        "--steps many|'many' is not an int",
+        "--n-layer 0|--n-layer must be at least 1",
+        "--n-embd 0|--n-embd must be at least 1",
+        "--n-head 0|--n-head must be at least 1",
+        "--block-size 0|--block-size must be at least 1",
+        "--samples -1|--samples must be 0 or more",
+        "--bogus|Unknown option: '--bogus'",
+    })
+    void badOptionsAreUsageErrors(String args, String message, @TempDir Path tmp) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("--input", TestSupport.tinyNames().toString(),
+                "--loss-log", tmp.resolve("l.csv").toString()));
+        argv.addAll(List.of(args.split(" ")));
+        run(argv.toArray(String[]::new)).assertOneLineError(2, message);
+        assertEquals(Set.of(), TestSupport.listing(tmp), "no loss log written");
+    }
+
+    @Test
+    void unwritableLossLogIsRejectedBeforeTraining(@TempDir Path tmp) throws IOException {
+        String input = TestSupport.tinyNames().toString();
+        run("--input", input, "--loss-log", tmp.resolve("missing/dir/l.csv").toString())
+                .assertOneLineError(2, "--loss-log", "does not exist");
+        run("--input", input, "--loss-log", tmp.toString()).assertOneLineError(2, "--loss-log", "is a directory");
+        assertEquals(Set.of(), TestSupport.listing(tmp));
+    }
+
+    @Test
+    void failedRunLeavesNoLossLog(@TempDir Path tmp) throws IOException {
+        Path csv = tmp.resolve("l.csv");
+        run("--input", tmp.resolve("nope.txt").toString(), "--loss-log", csv.toString()).assertOneLineError(1, "not found");
+        assertEquals(Set.of(), TestSupport.listing(tmp));
+    }
+}
+
+class MicrogptCliTest extends CliContract {
+    TestSupport.Run run(String... args) { return TestSupport.run(microgpt::run, new microgpt(), args); }
+    String commandName() { return "microgpt"; }
+    String formatFixed4(double x) { return microgpt.formatFixed4(x); }
+}
+
+class MicrogptOptimizedCliTest extends CliContract {
+    TestSupport.Run run(String... args) { return TestSupport.run(microgpt_optimized::run, new microgpt_optimized(), args); }
+    String commandName() { return "microgpt-optimized"; }
+    String formatFixed4(double x) { return microgpt_optimized.formatFixed4(x); }
+}

@@ -1,0 +1,310 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.util.*;
+import java.util.function.ToIntFunction;
+import org.junit.jupiter.api.*;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * microgpt_optimized.java: parity with microgpt_optimized.py and with microgpt.java, every tape
+ * operation's gradient, the two KV layouts, the no-grad path, and data loading equal to microgpt.java.
+ */
+class MicrogptOptimizedTest {
+
+    static TestSupport.Run run(String... args) {
+        return TestSupport.run(microgpt_optimized::run, new microgpt_optimized(), args);
+    }
+
+    // ---- Golden parity -------------------------------------------------------------------------
+
+    @Test
+    void defaultRunMatchesMicrogptOptimizedPy(@TempDir Path tmp) throws IOException {
+        TestSupport.Golden golden = TestSupport.readGolden("microgpt_optimized_py_default.txt");
+        Path csv = tmp.resolve("loss.csv");
+        TestSupport.Run r = run("--input", TestSupport.namesTxt().toString(), "--loss-log", csv.toString());
+        assertEquals(0, r.exit(), r.err());
+        TestSupport.assertRelClose(golden.losses(), TestSupport.readLossLog(csv), 1e-12, "default run");
+        assertEquals(golden.samples(), TestSupport.samplesOf(r.out()));
+    }
+
+    @Test
+    void seed3RunMatchesMicrogptPy(@TempDir Path tmp) throws IOException {
+        // microgpt.py's trace: the optimized engine computes the same model, so the same numbers
+        TestSupport.Golden golden = TestSupport.readGolden("microgpt_py_seed3_100steps.txt");
+        Path csv = tmp.resolve("loss.csv");
+        TestSupport.Run r = run("--input", TestSupport.namesTxt().toString(), "--seed", "3", "--steps", "100",
+                "--loss-log", csv.toString());
+        assertEquals(0, r.exit(), r.err());
+        TestSupport.assertRelClose(golden.losses(), TestSupport.readLossLog(csv), 1e-12, "seed 3");
+        assertEquals(golden.samples(), TestSupport.samplesOf(r.out()));
+    }
+
+    /** A model unlike the default (2 layers, 3 heads, short context, other seed and temperature). */
+    @Test
+    void nonDefaultConfigurationMatchesMicrogptJava(@TempDir Path tmp) throws IOException {
+        String[] config = {"--input", TestSupport.tinyNames().toString(), "--seed", "7", "--steps", "60",
+                "--n-layer", "2", "--n-embd", "12", "--n-head", "3", "--block-size", "6", "--temperature", "0.8",
+                "--samples", "8"};
+        Path a = tmp.resolve("a.csv"), b = tmp.resolve("b.csv");
+        TestSupport.Run orig = TestSupport.run(microgpt::run, new microgpt(), concat(config, "--loss-log", a.toString()));
+        TestSupport.Run opt = run(concat(config, "--loss-log", b.toString()));
+        assertEquals(0, orig.exit(), orig.err());
+        assertEquals(0, opt.exit(), opt.err());
+        TestSupport.assertRelClose(TestSupport.readLossLog(a), TestSupport.readLossLog(b), 1e-12, "vs microgpt.java");
+        assertEquals(TestSupport.samplesOf(orig.out()), TestSupport.samplesOf(opt.out()));
+        assertEquals(orig.out().split("\n")[0], opt.out().split("\n")[0]); // num docs, and so on
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    @Test
+    void flatAndNestedKvLayoutsGiveIdenticalResults(@TempDir Path tmp) throws IOException {
+        String[] config = {"--input", TestSupport.tinyNames().toString(), "--steps", "50", "--n-layer", "2", "--samples", "10"};
+        Path a = tmp.resolve("nested.csv"), b = tmp.resolve("flat.csv");
+        TestSupport.Run nested = run(concat(config, "--loss-log", a.toString()));
+        TestSupport.Run flat = run(concat(config, "--kv-layout", "flat", "--loss-log", b.toString()));
+        assertEquals(0, flat.exit(), flat.err());
+        assertEquals(nested.out(), flat.out());
+        assertEquals(Files.readAllLines(a), Files.readAllLines(b)); // every loss, to the last bit
+    }
+
+    // ---- The tape: every operation's gradient against finite differences ----------------------
+
+    /** Builds a graph on a fresh tape whose first nodes are leaves holding `inputs`; returns its output. */
+    static double forward(ToIntFunction<microgpt_optimized.Tape> graph, double[] inputs) {
+        microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
+        for (double x : inputs) t.leaf(x);
+        return t.data[graph.applyAsInt(t)];
+    }
+
+    /** Analytic gradient (the tape's backward) against central differences, for every input. */
+    static void checkGradients(String name, ToIntFunction<microgpt_optimized.Tape> graph, double[] inputs) {
+        microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
+        for (double x : inputs) t.leaf(x);
+        int out = graph.applyAsInt(t);
+        t.backward(out);
+        for (int i = 0; i < inputs.length; i++) {
+            final int k = i;
+            double numeric = TestSupport.numericGrad(v -> {
+                double[] in = inputs.clone();
+                in[k] = v;
+                return forward(graph, in);
+            }, inputs[i]);
+            TestSupport.assertGradClose(numeric, t.grad[i], name + ", input " + i);
+        }
+    }
+
+    static double[] inputs(int n, long seed) {
+        microgpt.Random r = new microgpt.Random(seed);
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) x[i] = r.gauss(0, 1);
+        return x;
+    }
+
+    /** Reduces a vector of `len` nodes from `v` to one node with fixed, distinct weights. */
+    static int weighted(microgpt_optimized.Tape t, int v, int len) {
+        int w = t.next();
+        for (int i = 0; i < len; i++) t.leaf(0.3 + 0.17 * i);
+        return t.dot(w, v, len);
+    }
+
+    @Test
+    void scalarOperationGradients() {
+        double[] x = {0.7, -1.3};
+        checkGradients("add", t -> t.add(0, 1), x);
+        checkGradients("sub", t -> t.sub(0, 1), x);
+        checkGradients("mul", t -> t.mul(0, 1), x);
+        checkGradients("add const", t -> t.add(0, 2.5), x);
+        checkGradients("mul const", t -> t.mul(1, -1.5), x);
+        checkGradients("neg", t -> t.neg(1), x);
+        checkGradients("exp", t -> t.exp(1), x);
+        checkGradients("relu +", t -> t.relu(0), x);
+        checkGradients("relu -", t -> t.relu(1), x);
+        checkGradients("log", t -> t.log(0), x);
+        checkGradients("pow -0.5", t -> t.pow(0, -0.5), x);
+        checkGradients("pow -1", t -> t.pow(0, -1), x);
+        checkGradients("pow 2", t -> t.pow(1, 2), x);
+        checkGradients("shared node", t -> t.add(t.mul(0, 0), t.mul(t.exp(0), 1)), x);
+    }
+
+    @Test
+    void fusedOperationGradients() {
+        double[] x = inputs(12, 11);
+        checkGradients("dot", t -> t.dot(0, 6, 6), x);
+        checkGradients("dot with itself (rmsnorm's sum of squares)", t -> t.dot(2, 2, 5), x);
+        checkGradients("sum", t -> t.sum(1, 9), x);
+        checkGradients("sum of scattered nodes", t -> t.sum(new int[]{7, 0, 3, 3, 11}, 5), x);
+        checkGradients("dot_gather", t -> t.dot_gather(0, new int[]{9, 4, 6, 2}, 1, 1, 3), x);
+        checkGradients("lse", t -> t.lse(0, 12), x);
+        checkGradients("lse of shifted logits", t -> t.lse(t.add(3, 0.0), 1), new double[]{1000.0, 1001.0, 999.0, 5.0});
+        checkGradients("cross-entropy -(z[y] - lse(z))", t -> t.neg(t.sub(4, t.lse(0, 12))), x);
+    }
+
+    @Test
+    void matvecGradientsAndValuesEqualPlainDots() {
+        // 6 rows: one group of four (fused backward) and two single dot nodes
+        int nout = 6, nin = 5;
+        double[] x = inputs(nout * nin + nin, 5);
+        int xv = nout * nin;
+        checkGradients("matvec", t -> weighted(t, t.matvec(0, nout, nin, xv), nout), x);
+        microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
+        for (double v : x) { a.leaf(v); b.leaf(v); }
+        int ya = a.matvec(0, nout, nin, xv);
+        int yb = b.next();
+        for (int o = 0; o < nout; o++) b.dot(o * nin, xv, nin);
+        for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], a.data[ya + o], "row " + o + ", bit for bit");
+        a.backward(weighted(a, ya, nout));
+        b.backward(weighted(b, yb, nout));
+        for (int i = 0; i < x.length; i++) assertEquals(b.grad[i], a.grad[i], "grad " + i + ", bit for bit");
+    }
+
+    @Test
+    void modelLossGradientMatchesFiniteDifferences() {
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new microgpt_optimized.Config(2, 8, 8, 2), 6,
+                new microgpt_optimized.Random(7), false);
+        int[] tokens = {5, 0, 3, 1, 4, 2, 5};
+        microgpt_optimized.Tape t = model.tape;
+        t.reset();
+        t.backward(microgpt_optimized.loss(model, tokens, tokens.length));
+        double[] analytic = Arrays.copyOf(t.grad, model.num_params);
+        for (int i = 0; i < model.num_params; i += 37) {
+            final int p = i;
+            double original = t.data[p];
+            double numeric = TestSupport.numericGrad(v -> {
+                t.data[p] = v;
+                t.reset();
+                double l = t.data[microgpt_optimized.loss(model, tokens, tokens.length)];
+                t.data[p] = original;
+                return l;
+            }, original);
+            TestSupport.assertGradClose(numeric, analytic[i], "param " + i);
+        }
+    }
+
+    @Test
+    void gradientsEqualMicrogptJavasOnTheSameModel() {
+        microgpt.GPT orig = new microgpt.GPT(new microgpt.Config(1, 8, 8, 2), 6, new microgpt.Random(3));
+        microgpt_optimized.GPT opt = new microgpt_optimized.GPT(new microgpt_optimized.Config(1, 8, 8, 2), 6,
+                new microgpt_optimized.Random(3), false);
+        int[] tokens = {5, 2, 2, 0, 4, 1, 3, 5};
+        microgpt.Value loss = microgpt.loss(orig, tokens);
+        loss.backward();
+        opt.tape.reset();
+        int l = microgpt_optimized.loss(opt, tokens, tokens.length);
+        opt.tape.backward(l);
+        assertEquals(loss.data, opt.tape.data[l], 1e-15 * loss.data);
+        assertEquals(orig.params.length, opt.num_params);
+        for (int i = 0; i < opt.num_params; i++)
+            assertEquals(orig.params[i].grad, opt.tape.grad[i], 1e-12 * Math.max(1e-3, Math.abs(orig.params[i].grad)), "param " + i);
+    }
+
+    // ---- No graph at inference, nothing allocated per step -------------------------------------
+
+    @Test
+    void noGradPathRecordsNothing() {
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new microgpt_optimized.Config(1, 16, 16, 4), 27,
+                new microgpt_optimized.Random(1), false);
+        microgpt_optimized.Tape t = model.tape;
+        t.reset();
+        t.grad_enabled = false;
+        for (int pos = 0; pos < 5; pos++) {
+            int logits = model.gpt(3 + pos, pos, model.cache);
+            t.lse(logits, 27);
+        }
+        assertEquals(0, t.gatherSize, "no gathered operands recorded");
+        assertEquals(0, t.savedSize, "no softmax saved");
+        for (int i = t.mark; i < t.size; i++) assertEquals(microgpt_optimized.Tape.LEAF, t.op[i], "node " + i + " records no op");
+        t.grad_enabled = true;
+        // sample() turns gradients off and back on, and leaves the tape at its mark
+        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(List.of("abcdefghijklmnopqrstuvwxyz"));
+        microgpt_optimized.sample(model, tok, 0.5, new microgpt_optimized.Random(2));
+        assertTrue(t.grad_enabled);
+        assertEquals(t.mark, t.size);
+    }
+
+    @Test
+    void trainingStepAllocatesNothingOnceWarm() {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        List<String> docs = microgpt_optimized.loadDocs(TestSupport.tinyNames(), false);
+        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs);
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new microgpt_optimized.Config(1, 16, 16, 4),
+                tok.vocab_size, new microgpt_optimized.Random(42), false);
+        microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
+        int[] tokens = new int[tok.max_len + 2];
+        for (int step = 0; step < 200; step++) // warm: the tape and its pools reach their size
+            microgpt_optimized.trainStep(model, adam, tokens, tok.encode(docs.get(step % docs.size()), tokens), step, 400);
+        long before = mx.getThreadAllocatedBytes(Thread.currentThread().getId());
+        for (int step = 200; step < 400; step++)
+            microgpt_optimized.trainStep(model, adam, tokens, tok.encode(docs.get(step % docs.size()), tokens), step, 400);
+        long allocated = mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+        assertEquals(0, allocated, "bytes allocated by 200 warm training steps");
+    }
+
+    // ---- Data and tokenizer: the optimized loading gives what microgpt.java's gives ------------
+
+    @Test
+    void dataLoadingAndTokenizerEqualMicrogptJava(@TempDir Path tmp) throws IOException {
+        List<String> texts = List.of("  emma \r\nolivia\rava\n\n \t \n\u00a0zoë\u3000\r\n\r\nx\n", " \n\r\n\t\n", "a b",
+                "\r\r\n\n", "b\uD83D\uDE42a\n\uFF21é\r\n\ufffd", "last line without newline\r", "\u2028x\u2029\n\u0085y");
+        for (String text : texts) {
+            assertEquals(microgpt.splitDocs(text), microgpt_optimized.splitDocs(text), "splitDocs of " + text);
+            List<String> docs = microgpt.splitDocs(text);
+            if (docs.isEmpty()) continue;
+            microgpt.Tokenizer a = new microgpt.Tokenizer(docs);
+            microgpt_optimized.Tokenizer b = new microgpt_optimized.Tokenizer(docs);
+            assertArrayEquals(a.uchars, b.uchars);
+            assertEquals(a.vocab_size, b.vocab_size);
+            for (String doc : docs) assertArrayEquals(a.encode(doc), b.encode(doc), doc);
+        }
+        // a real U+FFFD in valid UTF-8 is a character, not an error
+        Path ok = TestSupport.writeFile(tmp, "fffd.txt", "a\ufffdb\nc\n");
+        assertEquals(List.of("a\ufffdb", "c"), microgpt_optimized.loadDocs(ok, false));
+        Path bad = tmp.resolve("bad.txt");
+        Files.write(bad, new byte[]{'a', (byte) 0xff, '\n'});
+        assertThrows(microgpt_optimized.UserError.class, () -> microgpt_optimized.loadDocs(bad, false));
+    }
+
+    @Test
+    void namesDatasetGivesTheReferenceCounts() {
+        List<String> docs = microgpt_optimized.loadDocs(TestSupport.namesTxt(), false);
+        assertEquals(microgpt.loadDocs(TestSupport.namesTxt(), false), docs);
+        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs);
+        assertEquals(27, tok.vocab_size);
+        assertEquals(15, tok.max_len);
+    }
+
+    // ---- The same messages as microgpt.java ----------------------------------------------------
+
+    @Test
+    void badInputGetsTheSameMessagesAsMicrogptJava(@TempDir Path tmp) throws IOException {
+        String tiny = TestSupport.tinyNames().toString();
+        Path empty = TestSupport.writeFile(tmp, "empty.txt", "");
+        List<String[]> cases = List.of(
+                new String[]{"--input", tmp.resolve("nope.txt").toString()},
+                new String[]{"--input", tmp.toString()},
+                new String[]{"--input", empty.toString()},
+                new String[]{"--input", tiny, "--n-embd", "10"},
+                new String[]{"--input", tiny, "--temperature", "0"},
+                new String[]{"--input", tiny, "--temperature", "x"},
+                new String[]{"--input", tiny, "--steps", "-1"},
+                new String[]{"--input", tiny, "--samples", "-2"},
+                new String[]{"--input", tiny, "--block-size", "0"},
+                new String[]{"--input", tiny, "--loss-log", tmp.resolve("no/such/dir.csv").toString()},
+                new String[]{"--bogus"});
+        for (String[] args : cases) {
+            TestSupport.Run a = TestSupport.run(microgpt::run, new microgpt(), args);
+            TestSupport.Run b = run(args);
+            assertEquals(a.exit(), b.exit(), String.join(" ", args));
+            assertEquals(a.err().replace("microgpt:", "microgpt-optimized:"), b.err(), String.join(" ", args));
+        }
+        TestSupport.Run layout = run("--input", tiny, "--kv-layout", "diagonal");
+        layout.assertOneLineError(2, "--kv-layout", "nested", "flat");
+    }
+}
