@@ -53,6 +53,8 @@ public class microgpt implements Callable<Integer> {
     @Option(names = "--loss-log", paramLabel = "FILE", description = "Write a CSV 'step,loss' with every step's exact loss.")
     Path lossLog;
 
+    /** The //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
+    static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms128m -Xmx128m -XX:NewRatio=1 -XX:-UsePerfData";
     static final String DEFAULT_INPUT = "input.txt";
     static final String NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
 

@@ -60,6 +60,8 @@ public class microgpt_optimized implements Callable<Integer> {
 
     enum KVLayout { nested, flat }
 
+    /** The //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
+    static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms24m -Xmx64m -XX:TieredStopAtLevel=1 -XX:-UsePerfData";
     static final String DEFAULT_INPUT = "input.txt";
     static final String NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
 
@@ -348,7 +350,10 @@ public class microgpt_optimized implements Callable<Integer> {
         // gradient per edge; the backward pass derives each local gradient from the node's op.
         static final byte LEAF = 0, ADD = 1, SUB = 2, MUL = 3, ADD_CONST = 4, MUL_CONST = 5, POW = 6, LOG = 7,
                 EXP = 8, RELU = 9, NEG = 10, DOT = 11, DOT_GATHER = 12, SUM = 13, SUM_GATHER = 14, LSE = 15,
-                DOT_ROW = 16, DOT_ROWS4 = 17; // four dot nodes of a matvec: three rows, then the group
+                DOT_ROWS4 = 16,
+                // CHANGE 14: runs. An elementwise op over a vector is one node per element, as always,
+                // but only the run's last node holds the op; the others are PART, done with it.
+                PART = 17, ADD_VV = 18, ADD_VC = 19, MUL_VS = 20, MUL_VC = 21, EXP_V = 22, RELU_V = 23;
 
         double[] data;   // scalar value of each node, computed in the forward pass
         double[] grad;   // d(loss)/d(node), computed in the backward pass
@@ -409,6 +414,25 @@ public class microgpt_optimized implements Callable<Integer> {
             a = Arrays.copyOf(a, cap); b = Arrays.copyOf(b, cap); n = Arrays.copyOf(n, cap); c = Arrays.copyOf(c, cap);
         }
 
+        /**
+         * CHANGE 14: records a run of len nodes for an elementwise op; returns its first node. The op
+         * and its operands go on the last node: the backward pass handles the whole run there, once
+         * every node after the run (every user of its elements) has passed its gradient back.
+         */
+        private int run(byte o, int len, int ia, int ib, double k) {
+            while (size + len > data.length) grow();
+            int first = size;
+            size += len;
+            if (grad_enabled) {
+                int last = first + len - 1;
+                Arrays.fill(op, first, last, PART);
+                op[last] = o; a[last] = ia; b[last] = ib; n[last] = len; c[last] = k;
+            } else {
+                Arrays.fill(op, first, first + len, LEAF);
+            }
+            return first;
+        }
+
         private int gathered(int count) {
             if (gatherSize + count > gather.length) gather = Arrays.copyOf(gather, Math.max(2 * gather.length, gatherSize + count));
             int start = gatherSize;
@@ -434,6 +458,49 @@ public class microgpt_optimized implements Callable<Integer> {
         int exp(int x) { return push(EXP, Math.exp(data[x]), x, 0); }
         int relu(int x) { return push(RELU, data[x] > 0 ? data[x] : 0, x, 0); }
         int neg(int x) { return push(NEG, -data[x], x, 0); }
+
+        // Elementwise ops over vectors of len nodes (CHANGE 14): x + y, x + k, x * s (s a node), x * k, exp, relu
+        int add(int x, int y, int len) {
+            int out = run(ADD_VV, len, x, y, 0);
+            double[] d = data;
+            for (int i = 0; i < len; i++) d[out + i] = d[x + i] + d[y + i];
+            return out;
+        }
+
+        int add(int x, double k, int len) {
+            int out = run(ADD_VC, len, x, 0, k);
+            double[] d = data;
+            for (int i = 0; i < len; i++) d[out + i] = d[x + i] + k;
+            return out;
+        }
+
+        int mul(int x, int s, int len) {
+            int out = run(MUL_VS, len, x, s, 0);
+            double[] d = data;
+            for (int i = 0; i < len; i++) d[out + i] = d[x + i] * d[s];
+            return out;
+        }
+
+        int mul(int x, double k, int len) {
+            int out = run(MUL_VC, len, x, 0, k);
+            double[] d = data;
+            for (int i = 0; i < len; i++) d[out + i] = d[x + i] * k;
+            return out;
+        }
+
+        int exp(int x, int len) {
+            int out = run(EXP_V, len, x, 0, 0);
+            double[] d = data;
+            for (int i = 0; i < len; i++) d[out + i] = Math.exp(d[x + i]);
+            return out;
+        }
+
+        int relu(int x, int len) {
+            int out = run(RELU_V, len, x, 0, 0);
+            double[] d = data;
+            for (int i = 0; i < len; i++) d[out + i] = d[x + i] > 0 ? d[x + i] : 0;
+            return out;
+        }
 
         /** CHANGE 3: one node for sum_i x[i]*y[i] over two vectors, instead of 2n-1 nodes. */
         int dot(int x, int y, int count) {
@@ -463,9 +530,9 @@ public class microgpt_optimized implements Callable<Integer> {
                     s2 += d[r2 + i] * xi;
                     s3 += d[r3 + i] * xi;
                 }
-                push(DOT_ROW, s0, r0, x, nin);
-                push(DOT_ROW, s1, r1, x, nin);
-                push(DOT_ROW, s2, r2, x, nin);
+                push(PART, s0, r0, x, nin);
+                push(PART, s1, r1, x, nin);
+                push(PART, s2, r2, x, nin);
                 push(DOT_ROWS4, s3, r0, x, nin); // backward does all four rows here, in one pass
             }
             for (; o < nout; o++) dot(w + o * nin, x, nin);
@@ -522,7 +589,9 @@ public class microgpt_optimized implements Callable<Integer> {
             final int[] a = this.a, b = this.b, n = this.n, gather = this.gather;
             final byte[] op = this.op;
             grad[out] = 1;
-            for (int i = out; i >= mark; i--) {
+            int start = out;
+            while (op[start] == PART) start++; // out is inside a run: start where the run is done
+            for (int i = start; i >= mark; i--) {
                 double g = grad[i];
                 int x = a[i], y = b[i];
                 switch (op[i]) {
@@ -555,6 +624,7 @@ public class microgpt_optimized implements Callable<Integer> {
                             grad[y + k] = (((grad[y + k] + data[r3 + k] * g) + data[r2 + k] * g2) + data[r1 + k] * g1)
                                     + data[x + k] * g0;
                         }
+                        i -= 3;
                         break;
                     }
                     case DOT_GATHER:
@@ -567,7 +637,26 @@ public class microgpt_optimized implements Callable<Integer> {
                     case SUM: for (int k = 0, cnt = n[i]; k < cnt; k++) grad[x + k] += g; break;
                     case SUM_GATHER: for (int k = 0, cnt = n[i]; k < cnt; k++) grad[gather[y + k]] += g; break;
                     case LSE: for (int k = 0, cnt = n[i]; k < cnt; k++) grad[x + k] += saved[y + k] * g; break;
-                    default: break; // LEAF (parameters, constants) and DOT_ROW (done by its DOT_ROWS4)
+                    // a run (CHANGE 14): its elements from last to first, as separate nodes would be visited
+                    case ADD_VV: { int o = i - n[i] + 1;
+                        for (int k = n[i] - 1; k >= 0; k--) { grad[x + k] += grad[o + k]; grad[y + k] += grad[o + k]; }
+                        i = o; break; }
+                    case ADD_VC: { int o = i - n[i] + 1;
+                        for (int k = n[i] - 1; k >= 0; k--) grad[x + k] += grad[o + k];
+                        i = o; break; }
+                    case MUL_VS: { int o = i - n[i] + 1;
+                        for (int k = n[i] - 1; k >= 0; k--) { grad[x + k] += data[y] * grad[o + k]; grad[y] += data[x + k] * grad[o + k]; }
+                        i = o; break; }
+                    case MUL_VC: { int o = i - n[i] + 1;
+                        for (int k = n[i] - 1; k >= 0; k--) grad[x + k] += c[i] * grad[o + k];
+                        i = o; break; }
+                    case EXP_V: { int o = i - n[i] + 1;
+                        for (int k = n[i] - 1; k >= 0; k--) grad[x + k] += data[o + k] * grad[o + k];
+                        i = o; break; }
+                    case RELU_V: { int o = i - n[i] + 1;
+                        for (int k = n[i] - 1; k >= 0; k--) if (data[x + k] > 0) grad[x + k] += grad[o + k];
+                        i = o; break; }
+                    default: break; // LEAF (parameters, constants) and PART (done at the end of its run)
                 }
             }
         }
@@ -665,8 +754,7 @@ public class microgpt_optimized implements Callable<Integer> {
             Tape t = tape;
             int tok_emb = wte.row(token_id); // token embedding
             int pos_emb = wpe.row(pos_id);   // position embedding
-            int x = t.next();                // joint token and position embedding
-            for (int i = 0; i < n_embd; i++) t.add(tok_emb + i, pos_emb + i);
+            int x = t.add(tok_emb, pos_emb, n_embd); // joint token and position embedding
             x = rmsnorm(t, x, n_embd); // not redundant: the backward pass goes through the residual connection
 
             for (int li = 0; li < n_layer; li++) {
@@ -683,8 +771,7 @@ public class microgpt_optimized implements Callable<Integer> {
                     int hs = h * head_dim; // this head's slice is [hs, hs + head_dim)
                     int dots = t.next();
                     for (int tt = 0; tt < len; tt++) t.dot(q + hs, cache.key(li, tt) + hs, head_dim);
-                    int attn_logits = t.next();
-                    for (int tt = 0; tt < len; tt++) t.mul(dots + tt, scale);
+                    int attn_logits = t.mul(dots, scale, len);
                     head_weights[h] = softmax(t, attn_logits, len);
                 }
                 int x_attn = t.next(); // the heads' outputs, concatenated
@@ -693,15 +780,14 @@ public class microgpt_optimized implements Callable<Integer> {
                     for (int j = 0; j < head_dim; j++)
                         t.dot_gather(head_weights[h], v_all, cache.valueOffset(li), h * head_dim + j, len);
                 x = linear(t, x_attn, attn_wo[li]);
-                x = add(t, x, x_residual, n_embd);
+                x = t.add(x, x_residual, n_embd);
                 // 2) MLP block
                 x_residual = x;
                 x = rmsnorm(t, x, n_embd);
                 x = linear(t, x, mlp_fc1[li]);
-                int h1 = t.next();
-                for (int i = 0; i < 4 * n_embd; i++) t.relu(x + i);
-                x = linear(t, h1, mlp_fc2[li]);
-                x = add(t, x, x_residual, n_embd);
+                x = t.relu(x, 4 * n_embd);
+                x = linear(t, x, mlp_fc2[li]);
+                x = t.add(x, x_residual, n_embd);
             }
             return linear(t, x, lm_head);
         }
@@ -711,31 +797,18 @@ public class microgpt_optimized implements Callable<Integer> {
         return t.matvec(w.base(), w.nout(), w.nin(), x); // CHANGE 3: one dot node per output
     }
 
-    static int add(Tape t, int x, int y, int len) {
-        int out = t.next();
-        for (int i = 0; i < len; i++) t.add(x + i, y + i);
-        return out;
-    }
-
     static int softmax(Tape t, int logits, int len) {
         double max_val = Double.NEGATIVE_INFINITY; // a plain number: no gradient flows through the max
         for (int i = 0; i < len; i++) max_val = Math.max(max_val, t.data[logits + i]);
-        int shifted = t.next();
-        for (int i = 0; i < len; i++) t.add(logits + i, -max_val);
-        int exps = t.next();
-        for (int i = 0; i < len; i++) t.exp(shifted + i);
+        int exps = t.exp(t.add(logits, -max_val, len), len);
         int inv_total = t.pow(t.sum(exps, len), -1); // CHANGE 3: one sum node
-        int probs = t.next();
-        for (int i = 0; i < len; i++) t.mul(exps + i, inv_total);
-        return probs;
+        return t.mul(exps, inv_total, len);
     }
 
     static int rmsnorm(Tape t, int x, int len) {
         int ms = t.mul(t.dot(x, x, len), Math.pow(len, -1)); // CHANGE 3: dot(x, x) / len(x)
         int scale = t.pow(t.add(ms, 1e-5), -0.5);
-        int out = t.next();
-        for (int i = 0; i < len; i++) t.mul(x + i, scale);
-        return out;
+        return t.mul(x, scale, len);
     }
 
     // ------------------------------------------------------------------------------------------

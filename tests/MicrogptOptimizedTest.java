@@ -81,7 +81,8 @@ class MicrogptOptimizedTest {
     static double forward(ToIntFunction<microgpt_optimized.Tape> graph, double[] inputs) {
         microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
         for (double x : inputs) t.leaf(x);
-        return t.data[graph.applyAsInt(t)];
+        int out = graph.applyAsInt(t); // (first: it may grow the tape's arrays)
+        return t.data[out];
     }
 
     /** Analytic gradient (the tape's backward) against central differences, for every input. */
@@ -145,6 +146,54 @@ class MicrogptOptimizedTest {
         checkGradients("lse", t -> t.lse(0, 12), x);
         checkGradients("lse of shifted logits", t -> t.lse(t.add(3, 0.0), 1), new double[]{1000.0, 1001.0, 999.0, 5.0});
         checkGradients("cross-entropy -(z[y] - lse(z))", t -> t.neg(t.sub(4, t.lse(0, 12))), x);
+    }
+
+    @Test
+    void vectorRunGradients() {
+        double[] x = inputs(9, 13); // two vectors of 4 and a scalar node at 8
+        checkGradients("add vectors", t -> weighted(t, t.add(0, 4, 4), 4), x);
+        checkGradients("add a constant", t -> weighted(t, t.add(0, -0.7, 4), 4), x);
+        checkGradients("times a node", t -> weighted(t, t.mul(0, 8, 4), 4), x);
+        checkGradients("times a constant", t -> weighted(t, t.mul(0, 2.5, 4), 4), x);
+        checkGradients("exp", t -> weighted(t, t.exp(0, 4), 4), x);
+        checkGradients("relu", t -> weighted(t, t.relu(0, 8), 8), x);
+        checkGradients("a chain of runs", t -> weighted(t, t.mul(t.exp(t.add(0, 4, 4), 4), 8, 4), 4), x);
+        // backward from an element inside a run reaches that element's operands only
+        microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
+        for (double v : x) t.leaf(v);
+        int y = t.mul(0, 8, 4);
+        t.backward(y + 1);
+        assertArrayEquals(new double[]{0, x[8], 0, 0}, Arrays.copyOf(t.grad, 4));
+        assertEquals(x[1], t.grad[8]);
+    }
+
+    /** Every vector op gives, to the last bit, what the same op recorded one scalar node at a time gives. */
+    @Test
+    void vectorRunsEqualScalarNodesBitForBit() {
+        double[] x = inputs(9, 17);
+        ToIntFunction<microgpt_optimized.Tape> runs = t -> {
+            int v = t.mul(t.exp(t.add(t.mul(t.add(0, 4, 4), 8, 4), 0.3, 4), 4), -1.5, 4);
+            return weighted(t, t.relu(t.add(v, 0, 4), 4), 4);
+        };
+        ToIntFunction<microgpt_optimized.Tape> scalars = t -> {
+            int[] v = new int[4];
+            for (int i = 0; i < 4; i++) v[i] = t.add(i, 4 + i);
+            for (int i = 0; i < 4; i++) v[i] = t.mul(v[i], 8);
+            for (int i = 0; i < 4; i++) v[i] = t.add(v[i], 0.3);
+            for (int i = 0; i < 4; i++) v[i] = t.exp(v[i]);
+            for (int i = 0; i < 4; i++) v[i] = t.mul(v[i], -1.5);
+            for (int i = 0; i < 4; i++) v[i] = t.add(v[i], i);
+            int r = t.next();
+            for (int i = 0; i < 4; i++) t.relu(v[i]);
+            return weighted(t, r, 4);
+        };
+        microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
+        for (double v : x) { a.leaf(v); b.leaf(v); }
+        int outA = runs.applyAsInt(a), outB = scalars.applyAsInt(b);
+        assertEquals(b.data[outB], a.data[outA]);
+        a.backward(outA);
+        b.backward(outB);
+        for (int i = 0; i < x.length; i++) assertEquals(b.grad[i], a.grad[i], "grad " + i);
     }
 
     @Test
