@@ -437,8 +437,9 @@ public class bench_compare implements Callable<Integer> {
             for (String line : Files.readAllLines(out.toPath()))
                 if (line.startsWith(REPORT_PREFIX) && p.exitValue() == 0) return new Row(area, variant, Report.parse(line), null);
             String reason = stderr.contains("OutOfMemoryError") ? "out of memory" : "exit code " + p.exitValue();
-            String last = stderr.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("no output");
-            return new Row(area, variant, null, reason + ": " + last.trim() + " (pid " + p.pid() + ")");
+            // the first line says why: "Unrecognized VM option ...", "Exception in thread "main" ..."
+            String first = stderr.lines().filter(l -> !l.isBlank()).findFirst().orElse("no output");
+            return new Row(area, variant, null, reason + ": " + first.trim() + " (pid " + p.pid() + ")");
         } finally {
             out.delete();
             err.delete();

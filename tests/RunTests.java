@@ -2,12 +2,12 @@
 //JAVA 17+
 //DEPS org.junit.jupiter:junit-jupiter:5.14.1
 //DEPS org.junit.platform:junit-platform-launcher:1.14.1
-//SOURCES ../microgpt.java
-//SOURCES ../microgpt_optimized.java
+//SOURCES ../bench_compare.java
 //SOURCES TestSupport.java
 //SOURCES CliContract.java
 //SOURCES MicrogptTest.java
 //SOURCES MicrogptOptimizedTest.java
+//SOURCES BenchCompareTest.java
 //JAVA_OPTIONS -Xmx1g
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
 public class RunTests implements Callable<Integer> {
 
     static final List<Class<?>> TEST_CLASSES = List.of(
-            MicrogptTest.class, MicrogptCliTest.class, MicrogptOptimizedTest.class, MicrogptOptimizedCliTest.class);
+            MicrogptTest.class, MicrogptCliTest.class, MicrogptOptimizedTest.class, MicrogptOptimizedCliTest.class,
+            BenchCompareTest.class);
 
     @Option(names = "--only", paramLabel = "TEXT", description = "Run only the test classes whose name contains TEXT.")
     String only;
