@@ -2,12 +2,14 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -Xmx64m -XX:TieredStopAtLevel=1 -XX:-UsePerfData
+// CHANGE 15: the JVM for a half-second run: the serial collector and a small heap (little memory,
+// no GC threads), C1 only (a 1000-step run is over before C2's code would pay back its compiling).
 
 /*
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
  * leaner. Same algorithm, same random numbers, same printed names; losses agree to ~1e-15.
  * Each optimization is marked where it happens with a `CHANGE n:` comment; README.md explains them.
- * Changes 1-6 are those of microgpt_optimized.py; 7-11 are the ones the JVM rewards.
+ * Changes 1-6 are those of microgpt_optimized.py; 7-15 are the ones the JVM rewards.
  * `diff microgpt.java microgpt_optimized.java` reads as the list of changes.
  */
 
@@ -342,8 +344,7 @@ public class microgpt_optimized implements Callable<Integer> {
      * CHANGE 7: the graph is a tape. A node is a row of primitive arrays, not an object, and nodes
      * are appended in the order they are computed; every node's operands come before it, so the
      * reverse of the tape is already a topological order: the backward pass is one reverse loop,
-     * with no recursion, no visited set and no sort. A vector is a run of consecutive nodes and is
-     * named by the index of its first node (CHANGE 9), so fused ops read their operands as slices.
+     * with no recursion, no visited set and no sort.
      */
     static final class Tape {
         // CHANGE 2: a node stores what it computed (an op code and its operands), not one local
@@ -504,14 +505,14 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** CHANGE 3: one node for sum_i x[i]*y[i] over two vectors, instead of 2n-1 nodes. */
         int dot(int x, int y, int count) {
-            double[] d = data; // CHANGE 11: arrays in locals, so even C1-compiled loops do not reload fields
+            double[] d = data; // CHANGE 12: arrays in locals, so even C1-compiled loops do not reload fields
             double s = 0.0;
             for (int i = 0; i < count; i++) s += d[x + i] * d[y + i];
             return push(DOT, s, x, y, count);
         }
 
         /**
-         * CHANGE 12: the dot nodes of a matrix-vector product, W (nout rows of nin nodes from w)
+         * CHANGE 13: the dot nodes of a matrix-vector product, W (nout rows of nin nodes from w)
          * times x, computed four rows at a time. Each row's sum is still 0.0 + w0*x0 + w1*x1 + ...
          * in that order, so every value is bit-for-bit what dot() gives; but four independent sums
          * are in flight at once, instead of one chain that waits for each addition to finish.
@@ -585,6 +586,7 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** Backpropagates from node `out` (gradient 1): every node's gradient, in one reverse loop. */
         void backward(int out) {
+            // CHANGE 12: the arrays in locals
             final double[] data = this.data, grad = this.grad, c = this.c, saved = this.saved;
             final int[] a = this.a, b = this.b, n = this.n, gather = this.gather;
             final byte[] op = this.op;
@@ -611,7 +613,7 @@ public class microgpt_optimized implements Callable<Integer> {
                             grad[y + k] += data[x + k] * g;
                         }
                         break;
-                    case DOT_ROWS4: { // nodes i-3..i: rows x, x+cnt, x+2cnt, x+3cnt of W times vector y
+                    case DOT_ROWS4: { // CHANGE 13: nodes i-3..i, rows x, x+cnt, x+2cnt, x+3cnt of W, times vector y
                         int cnt = n[i], r1 = x + cnt, r2 = r1 + cnt, r3 = r2 + cnt;
                         double g0 = grad[i - 3], g1 = grad[i - 2], g2 = grad[i - 1];
                         for (int k = 0; k < cnt; k++) {
@@ -666,7 +668,11 @@ public class microgpt_optimized implements Callable<Integer> {
     // Parameters and model: GPT-2 with rmsnorm instead of layernorm, no biases, ReLU instead of GeLU
     // ------------------------------------------------------------------------------------------
 
-    /** A matrix of parameters: nout rows of nin consecutive nodes on the tape. */
+    /**
+     * CHANGE 9: a matrix of parameters is nout rows of nin consecutive nodes on the tape, and every
+     * vector the model computes is a run of consecutive nodes, named by its first node: a dot
+     * product reads two slices of one array, with no index lists and no objects in between.
+     */
     record Matrix(int base, int nout, int nin) {
         int row(int o) { return base + o * nin; }
     }
@@ -830,7 +836,7 @@ public class microgpt_optimized implements Callable<Integer> {
         }
 
         void step(int step, int num_steps) {
-            final double[] data = tape.data, grad = tape.grad, m = this.m, v = this.v;
+            final double[] data = tape.data, grad = tape.grad, m = this.m, v = this.v; // CHANGE 12
             double lr_t = learning_rate * (1 - (double) step / num_steps); // linear learning rate decay
             // CHANGE 10: the bias corrections depend on the step only: two pow calls per step, not
             // two per parameter; g*g and sqrt instead of pow(g, 2) and pow(v_hat, 0.5).
