@@ -29,21 +29,21 @@ import picocli.CommandLine.*;
                         + "--engine-options puts each engine's own //JAVA_OPTIONS first."})
 public class bench_compare implements Callable<Integer> {
 
-    @Option(names = "--steps", description = "Training steps per run of 'train-steps' (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", description = "Training steps per run of 'train-steps' (default: ${DEFAULT-VALUE}).")
     int steps = 100;
-    @Option(names = "--infer-samples", description = "Samples per run of 'inference' (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--infer-samples", paramLabel = "N", description = "Samples per run of 'inference' (default: ${DEFAULT-VALUE}).")
     int inferSamples = 50;
-    @Option(names = "--reps", description = "Timed runs per row (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--reps", paramLabel = "N", description = "Timed runs per row (default: ${DEFAULT-VALUE}).")
     int reps = 3;
-    @Option(names = "--warmup", description = "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}).")
     int warmup = 1;
-    @Option(names = "--block-size", description = "Model context length (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--block-size", paramLabel = "N", description = "Model context length (default: ${DEFAULT-VALUE}).")
     int blockSize = 16;
-    @Option(names = "--n-embd", description = "Model width (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n-embd", paramLabel = "N", description = "Model width (default: ${DEFAULT-VALUE}).")
     int nEmbd = 16;
-    @Option(names = "--n-layer", description = "Model depth (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n-layer", paramLabel = "N", description = "Model depth (default: ${DEFAULT-VALUE}).")
     int nLayer = 1;
-    @Option(names = "--n-head", description = "Attention heads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n-head", paramLabel = "N", description = "Attention heads (default: ${DEFAULT-VALUE}).")
     int nHead = 4;
     @Option(names = "--gc-between-reps", description = "Run System.gc() before every timed run.")
     boolean gcBetweenReps;

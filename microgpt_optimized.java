@@ -38,21 +38,21 @@ public class microgpt_optimized implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "FILE", description = "Text file, one document per line (default: input.txt, "
             + "downloaded if missing).")
     Path input;
-    @Option(names = "--seed", description = "Random seed, as Python's random.seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "SEED", description = "Random seed, as Python's random.seed (default: ${DEFAULT-VALUE}).")
     long seed = 42;
-    @Option(names = "--steps", description = "Training steps, one document each (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", description = "Training steps, one document each (default: ${DEFAULT-VALUE}).")
     int steps = 1000;
-    @Option(names = "--n-layer", description = "Transformer layers (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n-layer", paramLabel = "N", description = "Transformer layers (default: ${DEFAULT-VALUE}).")
     int nLayer = 1;
-    @Option(names = "--n-embd", description = "Embedding width (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n-embd", paramLabel = "N", description = "Embedding width (default: ${DEFAULT-VALUE}).")
     int nEmbd = 16;
-    @Option(names = "--n-head", description = "Attention heads; must divide --n-embd (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n-head", paramLabel = "N", description = "Attention heads; must divide --n-embd (default: ${DEFAULT-VALUE}).")
     int nHead = 4;
-    @Option(names = "--block-size", description = "Maximum context length (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--block-size", paramLabel = "N", description = "Maximum context length (default: ${DEFAULT-VALUE}).")
     int blockSize = 16;
-    @Option(names = "--temperature", description = "Sampling temperature, > 0 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature, > 0 (default: ${DEFAULT-VALUE}).")
     double temperature = 0.5;
-    @Option(names = "--samples", description = "Names to sample after training (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", paramLabel = "N", description = "Names to sample after training (default: ${DEFAULT-VALUE}).")
     int samples = 20;
     @Option(names = "--loss-log", paramLabel = "FILE", description = "Write a CSV 'step,loss' with every step's exact loss.")
     Path lossLog;

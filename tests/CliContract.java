@@ -10,8 +10,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * What every engine's command line must do, whatever its insides: print what microgpt.py prints,
- * and answer bad input with one line on stderr, a non-zero exit and nothing written.
+ * What every engine's command line must do, whatever its insides: reproduce the Python reference's
+ * numbers, print what microgpt.py prints, and answer bad input with one line on stderr, a non-zero
+ * exit and nothing written.
  * One subclass per engine runs all of it.
  */
 abstract class CliContract {
@@ -24,6 +25,33 @@ abstract class CliContract {
 
     /** The engine's own %.4f formatter. */
     abstract String formatFixed4(double x);
+
+    /** The golden trace of the Python script this engine ports, for the default run. */
+    abstract String defaultGolden();
+
+    // ---- Golden parity with the Python references ----------------------------------------------
+
+    /** Runs the engine on names.txt with args, and compares every loss (1e-12) and every name with a trace. */
+    void assertMatchesGolden(String golden, Path tmp, String... args) throws IOException {
+        TestSupport.Golden expected = TestSupport.readGolden(golden);
+        Path csv = tmp.resolve("loss.csv");
+        List<String> argv = new ArrayList<>(List.of("--input", TestSupport.namesTxt().toString(), "--loss-log", csv.toString()));
+        argv.addAll(List.of(args));
+        TestSupport.Run r = run(argv.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        TestSupport.assertRelClose(expected.losses(), TestSupport.readLossLog(csv), 1e-12, golden);
+        assertEquals(expected.samples(), TestSupport.samplesOf(r.out()));
+    }
+
+    @Test
+    void defaultRunMatchesItsPythonReference(@TempDir Path tmp) throws IOException {
+        assertMatchesGolden(defaultGolden(), tmp);
+    }
+
+    @Test
+    void seed3Run100StepsMatchesMicrogptPy(@TempDir Path tmp) throws IOException {
+        assertMatchesGolden("microgpt_py_seed3_100steps.txt", tmp, "--seed", "3", "--steps", "100");
+    }
 
     // ---- Output format -------------------------------------------------------------------------
 
@@ -140,10 +168,12 @@ class MicrogptCliTest extends CliContract {
     TestSupport.Run run(String... args) { return TestSupport.run(microgpt::run, new microgpt(), args); }
     String commandName() { return "microgpt"; }
     String formatFixed4(double x) { return microgpt.formatFixed4(x); }
+    String defaultGolden() { return "microgpt_py_default.txt"; }
 }
 
 class MicrogptOptimizedCliTest extends CliContract {
     TestSupport.Run run(String... args) { return TestSupport.run(microgpt_optimized::run, new microgpt_optimized(), args); }
     String commandName() { return "microgpt-optimized"; }
     String formatFixed4(double x) { return microgpt_optimized.formatFixed4(x); }
+    String defaultGolden() { return "microgpt_optimized_py_default.txt"; }
 }

@@ -9,8 +9,9 @@ import org.junit.jupiter.api.*;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * microgpt_optimized.java: parity with microgpt_optimized.py and with microgpt.java, every tape
- * operation's gradient, the two KV layouts, the no-grad path, and data loading equal to microgpt.java.
+ * microgpt_optimized.java: parity with microgpt.java, every tape operation's gradient, the two KV
+ * layouts, the no-grad path, and data loading equal to microgpt.java's (its CLI and golden parity:
+ * CliContract).
  */
 class MicrogptOptimizedTest {
 
@@ -18,29 +19,7 @@ class MicrogptOptimizedTest {
         return TestSupport.run(microgpt_optimized::run, new microgpt_optimized(), args);
     }
 
-    // ---- Golden parity -------------------------------------------------------------------------
-
-    @Test
-    void defaultRunMatchesMicrogptOptimizedPy(@TempDir Path tmp) throws IOException {
-        TestSupport.Golden golden = TestSupport.readGolden("microgpt_optimized_py_default.txt");
-        Path csv = tmp.resolve("loss.csv");
-        TestSupport.Run r = run("--input", TestSupport.namesTxt().toString(), "--loss-log", csv.toString());
-        assertEquals(0, r.exit(), r.err());
-        TestSupport.assertRelClose(golden.losses(), TestSupport.readLossLog(csv), 1e-12, "default run");
-        assertEquals(golden.samples(), TestSupport.samplesOf(r.out()));
-    }
-
-    @Test
-    void seed3RunMatchesMicrogptPy(@TempDir Path tmp) throws IOException {
-        // microgpt.py's trace: the optimized engine computes the same model, so the same numbers
-        TestSupport.Golden golden = TestSupport.readGolden("microgpt_py_seed3_100steps.txt");
-        Path csv = tmp.resolve("loss.csv");
-        TestSupport.Run r = run("--input", TestSupport.namesTxt().toString(), "--seed", "3", "--steps", "100",
-                "--loss-log", csv.toString());
-        assertEquals(0, r.exit(), r.err());
-        TestSupport.assertRelClose(golden.losses(), TestSupport.readLossLog(csv), 1e-12, "seed 3");
-        assertEquals(golden.samples(), TestSupport.samplesOf(r.out()));
-    }
+    // ---- Parity with microgpt.java ------------------------------------------------------------
 
     /** A model unlike the default (2 layers, 3 heads, short context, other seed and temperature). */
     @Test

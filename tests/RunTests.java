@@ -13,7 +13,10 @@
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import java.io.PrintWriter;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.*;
@@ -73,14 +76,24 @@ public class RunTests implements Callable<Integer> {
             boolean failed = result.getStatus() != TestExecutionResult.Status.SUCCESSFUL;
             if (!id.isTest() && !failed) return;
             long ms = (System.nanoTime() - started.getOrDefault(id.getUniqueId(), System.nanoTime())) / 1_000_000;
-            String where = plan.getParent(id).map(p -> p.getDisplayName() + " > ").orElse("");
-            System.out.printf("%s %s%s (%d ms)%n", failed ? "FAIL" : "PASS", where, id.getDisplayName(), ms);
+            System.out.printf("%s %s (%d ms)%n", failed ? "FAIL" : "PASS", path(id), ms);
             if (failed) result.getThrowable().ifPresent(t -> System.out.println("     " + t));
         }
 
         @Override
         public void executionSkipped(TestIdentifier id, String reason) {
-            System.out.printf("SKIP %s (%s)%n", id.getDisplayName(), reason);
+            System.out.printf("SKIP %s (%s)%n", path(id), reason);
+        }
+
+        /** Class > method > invocation, without the engine and without parameter types. */
+        private String path(TestIdentifier id) {
+            Deque<String> names = new ArrayDeque<>();
+            for (Optional<TestIdentifier> t = Optional.of(id); t.isPresent() && t.get().getParentId().isPresent();
+                 t = plan.getParent(t.get())) {
+                String name = t.get().getDisplayName();
+                names.addFirst(name.endsWith(")") && name.contains("(") ? name.substring(0, name.indexOf('(')) : name);
+            }
+            return String.join(" > ", names);
         }
     }
 }
