@@ -351,13 +351,12 @@ public class bench_compare implements Callable<Integer> {
         microgpt.loadDocs(data, input == null); // fail (or download) once, here, not in every child
         Path jsonTmp = json == null ? null : jsonTarget(json);
 
-        List<String[]> plan = new ArrayList<>();
-        for (Area a : selected) for (String v : a.variants) plan.add(new String[]{a.key, v});
+        int total = selected.stream().mapToInt(a -> a.variants.size()).sum();
         List<Row> rows = new ArrayList<>();
         int i = 0;
         for (Area a : selected) {
             for (String v : a.variants) {
-                System.err.printf("[%d/%d] %s %s ...", ++i, plan.size(), a.title, v);
+                System.err.printf("[%d/%d] %s %s ...", ++i, total, a.title, v);
                 Row row = runRow(a, v, data);
                 System.err.println(row.report != null ? " " + seconds(row.report.median()) : " FAILED: " + row.failure);
                 rows.add(row);
