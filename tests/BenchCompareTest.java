@@ -85,6 +85,18 @@ class BenchCompareTest {
     }
 
     @Test
+    void childThatRunsOutOfMemoryIsReportedAsFailed(@TempDir Path tmp) throws IOException {
+        StringBuilder names = new StringBuilder();
+        for (int i = 0; i < 200_000; i++) names.append("name").append(Integer.toString(i, 26)).append('\n');
+        Path big = TestSupport.writeFile(tmp, "big.txt", names.toString()); // ~12 MB of documents once loaded
+        TestSupport.Run r = bench("--input", big.toString(), "--areas", "kv-alloc", "--steps", "1", "--reps", "1",
+                "--warmup", "0", "--jvm-args", "-Xmx8m -XX:+UseSerialGC");
+        assertEquals(1, r.exit());
+        assertTrue(r.out().contains("KV alloc ORIG          FAILED: out of memory: "), r.out());
+        assertTrue(r.out().contains("OutOfMemoryError"), r.out());
+    }
+
+    @Test
     void childThatTakesTooLongIsStoppedAndTheOthersStillRun() {
         TestSupport.Run r = bench(tiny("--areas", "kv-alloc,loss", "--timeout", "0.05"));
         assertEquals(1, r.exit());
