@@ -52,6 +52,8 @@ public class microgpt implements Callable<Integer> {
     int samples = 20;
     @Option(names = "--loss-log", paramLabel = "FILE", description = "Write a CSV 'step,loss' with every step's exact loss.")
     Path lossLog;
+    @Option(names = "--timing", description = "Print on stderr how long start-up, data, training and sampling took.")
+    boolean timing;
 
     /** The //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
     static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms128m -Xmx128m -XX:NewRatio=1 -XX:-UsePerfData";
@@ -117,6 +119,7 @@ public class microgpt implements Callable<Integer> {
         Config config = new Config(nLayer, nEmbd, blockSize, nHead);
         checkRunOptions(steps, temperature, samples);
         LossLog log = LossLog.open(lossLog); // fails now, not after training, if it cannot be written
+        Timing time = new Timing(timing);
         try {
             PrintStream out = stdout();
 
@@ -134,6 +137,8 @@ public class microgpt implements Callable<Integer> {
             GPT model = new GPT(config, tok.vocab_size, random);
             out.println("num params: " + model.params.length);
 
+            time.phase("data and model");
+
             // Repeat in sequence: one document per step, forward, backward, Adam
             Adam adam = new Adam(model.params);
             for (int step = 0; step < steps; step++) {
@@ -144,13 +149,17 @@ public class microgpt implements Callable<Integer> {
                 log.write(step + 1, loss);
             }
 
+            time.phase("training (" + steps + " steps)");
+
             // Inference: may the model babble back to us
             out.println("\n--- inference (new, hallucinated names) ---");
             for (int sample_idx = 0; sample_idx < samples; sample_idx++) {
                 out.println("sample " + pad(sample_idx + 1, 2) + ": " + sample(model, tok, temperature, random));
             }
             out.flush();
+            time.phase("sampling (" + samples + " samples)");
             log.commit();
+            time.report();
         } finally {
             log.discard(); // no half-written loss log if anything above failed
         }
@@ -695,6 +704,32 @@ public class microgpt implements Callable<Integer> {
         if (Double.isInfinite(x)) return x > 0 ? "inf" : "-inf";
         String s = new BigDecimal(x).setScale(4, RoundingMode.HALF_EVEN).toPlainString();
         return (x < 0 || (x == 0 && 1 / x < 0)) && !s.startsWith("-") ? "-" + s : s;
+    }
+
+    /** --timing: the wall time of each phase since the JVM started, printed on stderr at the end. */
+    static final class Timing {
+        private final boolean on;
+        private final StringBuilder report = new StringBuilder("timing:");
+        private long last;
+
+        Timing(boolean on) {
+            this.on = on;
+            if (!on) return;
+            long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+            last = System.nanoTime();
+            report.append(String.format(Locale.ROOT, " JVM and options %.3f s,", (System.currentTimeMillis() - jvmStart) / 1e3));
+        }
+
+        void phase(String name) {
+            if (!on) return;
+            long now = System.nanoTime();
+            report.append(String.format(Locale.ROOT, " %s %.3f s,", name, (now - last) / 1e9));
+            last = now;
+        }
+
+        void report() {
+            if (on) System.err.println(report.substring(0, report.length() - 1));
+        }
     }
 
     /** The --loss-log CSV, written to a temporary file beside the target and renamed at the end. */

@@ -96,11 +96,22 @@ abstract class CliContract {
     }
 
     @Test
+    void timingGoesToStderrAndChangesNothingElse() {
+        String[] args = {"--input", TestSupport.tinyNames().toString(), "--steps", "4", "--samples", "3"};
+        TestSupport.Run plain = run(args);
+        TestSupport.Run timed = run(TestSupport.concat(args, "--timing"));
+        assertEquals(0, timed.exit(), timed.err());
+        assertEquals(plain.out(), timed.out());
+        assertTrue(timed.err().matches("timing: JVM and options [0-9.]+ s, data and model [0-9.]+ s, "
+                + "training \\(4 steps\\) [0-9.]+ s, sampling \\(3 samples\\) [0-9.]+ s\n"), timed.err());
+    }
+
+    @Test
     void helpAndVersion() {
         TestSupport.Run help = run("--help");
         assertEquals(0, help.exit());
         for (String opt : List.of("--input", "--seed", "--steps", "--n-layer", "--n-embd", "--n-head", "--block-size",
-                "--temperature", "--samples", "--loss-log", "--version"))
+                "--temperature", "--samples", "--loss-log", "--timing", "--version"))
             assertTrue(help.out().contains(opt), "help lists " + opt);
         assertTrue(help.out().contains("default: 42"), help.out());
         TestSupport.Run version = run("--version");

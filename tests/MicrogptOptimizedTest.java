@@ -28,8 +28,8 @@ class MicrogptOptimizedTest {
                 "--n-layer", "2", "--n-embd", "12", "--n-head", "3", "--block-size", "6", "--temperature", "0.8",
                 "--samples", "8"};
         Path a = tmp.resolve("a.csv"), b = tmp.resolve("b.csv");
-        TestSupport.Run orig = TestSupport.run(microgpt::run, new microgpt(), concat(config, "--loss-log", a.toString()));
-        TestSupport.Run opt = run(concat(config, "--loss-log", b.toString()));
+        TestSupport.Run orig = TestSupport.run(microgpt::run, new microgpt(), TestSupport.concat(config, "--loss-log", a.toString()));
+        TestSupport.Run opt = run(TestSupport.concat(config, "--loss-log", b.toString()));
         assertEquals(0, orig.exit(), orig.err());
         assertEquals(0, opt.exit(), opt.err());
         TestSupport.assertRelClose(TestSupport.readLossLog(a), TestSupport.readLossLog(b), 1e-12, "vs microgpt.java");
@@ -37,18 +37,12 @@ class MicrogptOptimizedTest {
         assertEquals(orig.out().split("\n")[0], opt.out().split("\n")[0]); // num docs, and so on
     }
 
-    static String[] concat(String[] a, String... b) {
-        String[] r = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
-    }
-
     @Test
     void flatAndNestedKvLayoutsGiveIdenticalResults(@TempDir Path tmp) throws IOException {
         String[] config = {"--input", TestSupport.tinyNames().toString(), "--steps", "50", "--n-layer", "2", "--samples", "10"};
         Path a = tmp.resolve("nested.csv"), b = tmp.resolve("flat.csv");
-        TestSupport.Run nested = run(concat(config, "--loss-log", a.toString()));
-        TestSupport.Run flat = run(concat(config, "--kv-layout", "flat", "--loss-log", b.toString()));
+        TestSupport.Run nested = run(TestSupport.concat(config, "--loss-log", a.toString()));
+        TestSupport.Run flat = run(TestSupport.concat(config, "--kv-layout", "flat", "--loss-log", b.toString()));
         assertEquals(0, flat.exit(), flat.err());
         assertEquals(nested.out(), flat.out());
         assertEquals(Files.readAllLines(a), Files.readAllLines(b)); // every loss, to the last bit

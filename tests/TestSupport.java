@@ -120,6 +120,12 @@ final class TestSupport {
         }
     }
 
+    static String[] concat(String[] a, String... b) {
+        String[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
     /** Central-difference derivative of f at x. */
     static double numericGrad(java.util.function.DoubleUnaryOperator f, double x) {
         double h = 1e-6 * Math.max(1, Math.abs(x));
