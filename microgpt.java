@@ -717,13 +717,13 @@ public class microgpt implements Callable<Integer> {
             if (!on) return;
             long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
             last = System.nanoTime();
-            report.append(String.format(Locale.ROOT, " JVM and options %.3f s,", (System.currentTimeMillis() - jvmStart) / 1e3));
+            report.append(String.format(Locale.ROOT, " JVM and options %d ms,", System.currentTimeMillis() - jvmStart));
         }
 
         void phase(String name) {
             if (!on) return;
             long now = System.nanoTime();
-            report.append(String.format(Locale.ROOT, " %s %.3f s,", name, (now - last) / 1e9));
+            report.append(String.format(Locale.ROOT, " %s %.1f ms,", name, (now - last) / 1e6));
             last = now;
         }
 

@@ -102,8 +102,8 @@ abstract class CliContract {
         TestSupport.Run timed = run(TestSupport.concat(args, "--timing"));
         assertEquals(0, timed.exit(), timed.err());
         assertEquals(plain.out(), timed.out());
-        assertTrue(timed.err().matches("timing: JVM and options [0-9.]+ s, data and model [0-9.]+ s, "
-                + "training \\(4 steps\\) [0-9.]+ s, sampling \\(3 samples\\) [0-9.]+ s\n"), timed.err());
+        assertTrue(timed.err().matches("timing: JVM and options [0-9]+ ms, data and model [0-9.]+ ms, "
+                + "training \\(4 steps\\) [0-9.]+ ms, sampling \\(3 samples\\) [0-9.]+ ms\n"), timed.err());
     }
 
     @Test
