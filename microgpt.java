@@ -706,7 +706,7 @@ public class microgpt implements Callable<Integer> {
         return (x < 0 || (x == 0 && 1 / x < 0)) && !s.startsWith("-") ? "-" + s : s;
     }
 
-    /** --timing: the wall time of each phase since the JVM started, printed on stderr at the end. */
+    /** --timing: the time from JVM start to the options, then the wall time of each phase; on stderr at the end. */
     static final class Timing {
         private final boolean on;
         private final StringBuilder report = new StringBuilder("timing:");

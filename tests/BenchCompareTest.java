@@ -137,6 +137,16 @@ class BenchCompareTest {
         assertEquals("//JAVA_OPTIONS " + microgpt_optimized.JAVA_OPTIONS, javaOptionsLine(repo.resolve("microgpt_optimized.java")));
     }
 
+    /** The README and the diff of the two engines rely on it: from the RNG on, they are the same text. */
+    @Test
+    void enginesShareTheirRngAndOutputCodeVerbatim() throws IOException {
+        Path repo = TestSupport.TESTS.toAbsolutePath().normalize().getParent();
+        String marker = "    // CPython's random module";
+        String a = Files.readString(repo.resolve("microgpt.java")), b = Files.readString(repo.resolve("microgpt_optimized.java"));
+        assertTrue(a.contains(marker) && b.contains(marker), "both engines have the RNG section");
+        assertEquals(a.substring(a.indexOf(marker)), b.substring(b.indexOf(marker)));
+    }
+
     static String javaOptionsLine(Path script) throws IOException {
         return Files.readAllLines(script).stream().filter(l -> l.startsWith("//JAVA_OPTIONS ")).findFirst().orElse("(none)");
     }

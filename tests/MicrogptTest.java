@@ -15,10 +15,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** microgpt.java: the RNG, autograd, tokenizer, data, download (its CLI and golden parity: CliContract). */
 class MicrogptTest {
 
-    static TestSupport.Run run(String... args) {
-        return TestSupport.run(microgpt::run, new microgpt(), args);
-    }
-
     // ---- Python's random, against values printed by CPython 3.11.7 ----------------------------
 
     @Test
