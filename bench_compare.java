@@ -1,16 +1,22 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
+//DEPS com.google.code.gson:gson:2.13.2
+//DEPS org.apache.commons:commons-math3:3.6.1
 //SOURCES microgpt.java
 //SOURCES microgpt_optimized.java
 
 /*
  * Measures microgpt.java (ORIG) against microgpt_optimized.java (MOD, and MOD_FLAT: its flat KV
- * cache) area by area, as bench_compare.py does for the Python scripts. Every row runs in a fresh
- * JVM, which calls the engines' own code (this file holds no copy of it) and reports time,
- * allocation, heap and RSS back to this process.
+ * cache) area by area, with the workloads of bench_compare.py. Every row runs in a fresh JVM, which
+ * calls the engines' own code (this file holds no copy of it) and reports back: the first run's
+ * time (cold), the steady-state times after a JIT warm-up, allocation, heap peak, live peak and RSS.
+ * This parent JVM only starts the children and writes the tables, the JSON and the HTML report;
+ * the JVM options it inherits from the engines' //JAVA_OPTIONS (JBang merges those of every
+ * //SOURCES file) never reach a child: each child gets the options of the chosen mode.
  */
 
+import com.google.gson.*;
 import java.io.*;
 import java.lang.management.*;
 import java.nio.charset.StandardCharsets;
@@ -18,25 +24,41 @@ import java.nio.file.*;
 import java.util.*;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
+import com.sun.management.GarbageCollectionNotificationInfo;
+import org.apache.commons.math3.distribution.TDistribution;
 import picocli.CommandLine.*;
 
-@Command(name = "bench-compare", mixinStandardHelpOptions = true, version = "bench-compare 1.0.0",
+@Command(name = "bench-compare", mixinStandardHelpOptions = true, version = "bench-compare 2.0.0",
         sortOptions = false, usageHelpAutoWidth = true,
-        description = "Benchmarks microgpt.java (ORIG) against microgpt_optimized.java (MOD, MOD_FLAT), "
-                + "each row in a fresh JVM: time, allocation, heap and RSS, with MOD/ORIG ratios.",
+        description = "Benchmarks microgpt.java (ORIG) against microgpt_optimized.java (MOD, MOD_FLAT) area by area, "
+                + "each row in a fresh JVM: cold and steady-state time with 95% confidence intervals, allocation, "
+                + "heap peak, live peak and RSS, with MOD/ORIG ratios and a verdict.",
         footer = {"%nAreas: tokenization, kv-alloc, loss, train-steps, inference.",
-                "Each child JVM runs the same java with the same class path as this one, with --jvm-args; "
-                        + "--engine-options puts each engine's own //JAVA_OPTIONS first."})
+                "Modes: by default (same-jvm) every child runs with the same options: "
+                        + bench_compare.SAME_JVM_OPTIONS_TEXT + ". With --as-shipped, each engine's rows run with "
+                        + "that engine's own //JAVA_OPTIONS instead. --jvm-args is added last in both modes.",
+                "Each row: one cold run (the first run of a fresh JVM), then warm-up runs until at least --warmup "
+                        + "runs and --warmup-time seconds have passed and the JIT has compiled nothing for "
+                        + bench_compare.JIT_QUIET_SECONDS + " s (or 5 x --warmup-time has passed), then --reps "
+                        + "measured runs, then a memory pass (full collections forced about every millisecond "
+                        + "while the workload runs) for the live peak."})
 public class bench_compare implements Callable<Integer> {
 
     @Option(names = "--steps", paramLabel = "N", description = "Training steps per run of 'train-steps' (default: ${DEFAULT-VALUE}).")
     int steps = 100;
     @Option(names = "--infer-samples", paramLabel = "N", description = "Samples per run of 'inference' (default: ${DEFAULT-VALUE}).")
     int inferSamples = 50;
-    @Option(names = "--reps", paramLabel = "N", description = "Timed runs per row (default: ${DEFAULT-VALUE}).")
-    int reps = 3;
-    @Option(names = "--warmup", paramLabel = "N", description = "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}).")
-    int warmup = 1;
+    @Option(names = "--reps", paramLabel = "N", description = "Measured runs per row, after warm-up; at least 2 "
+            + "(default: ${DEFAULT-VALUE}).")
+    int reps = 5;
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up runs at least, after the cold run (default: ${DEFAULT-VALUE}).")
+    int warmup = 5;
+    @Option(names = "--warmup-time", paramLabel = "SECONDS", description = "Warm-up time at least; warm-up then goes on "
+            + "until the JIT is quiet, up to 5 times this (default: ${DEFAULT-VALUE}).")
+    double warmupTime = 2;
     @Option(names = "--block-size", paramLabel = "N", description = "Model context length (default: ${DEFAULT-VALUE}).")
     int blockSize = 16;
     @Option(names = "--n-embd", paramLabel = "N", description = "Model width (default: ${DEFAULT-VALUE}).")
@@ -45,23 +67,36 @@ public class bench_compare implements Callable<Integer> {
     int nLayer = 1;
     @Option(names = "--n-head", paramLabel = "N", description = "Attention heads (default: ${DEFAULT-VALUE}).")
     int nHead = 4;
-    @Option(names = "--gc-between-reps", description = "Run System.gc() before every timed run.")
+    @Option(names = "--gc-between-reps", description = "Run System.gc() before every measured run.")
     boolean gcBetweenReps;
     @Option(names = "--input", paramLabel = "FILE", description = "Dataset (default: input.txt, downloaded if missing).")
     Path input;
     @Option(names = "--areas", split = ",", paramLabel = "AREA", description = "Only these areas, comma-separated (default: all).")
     List<String> areas;
-    @Option(names = "--jvm-args", paramLabel = "ARGS", description = "Extra JVM options for every child, space-separated.")
+    @Option(names = "--as-shipped", description = "Run each engine's rows with that engine's own //JAVA_OPTIONS "
+            + "(what `jbang <engine>.java` users get) instead of one configuration for all.")
+    boolean asShipped;
+    @Option(names = "--jvm-args", paramLabel = "ARGS", description = "Extra JVM options for every child, space-separated, "
+            + "after the mode's options.")
     String jvmArgs = "";
-    @Option(names = "--engine-options", description = "Start each child with its engine's own //JAVA_OPTIONS "
-            + "(as `jbang <engine>.java` runs it), before --jvm-args.")
-    boolean engineOptions;
     @Option(names = "--timeout", paramLabel = "SECONDS", description = "Time limit of one child JVM (default: ${DEFAULT-VALUE}).")
     double timeout = 600;
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
+    @Option(names = "--report", paramLabel = "FILE.html", description = "Also write a self-contained HTML report with charts.")
+    Path report;
     @Option(names = "--child", hidden = true, description = "Internal: run one row in this JVM and report.")
     String child;
+
+    /**
+     * The default mode's options, the same for every child: a fixed heap large enough for ORIG (no heap
+     * growth, no resizing inside a measurement), one collector, and full tiered compilation (C1 then C2).
+     */
+    static final List<String> SAME_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms1g", "-Xmx1g", "-XX:+TieredCompilation",
+            "-XX:-UsePerfData");
+    static final String SAME_JVM_OPTIONS_TEXT = "-XX:+UseSerialGC -Xms1g -Xmx1g -XX:+TieredCompilation -XX:-UsePerfData";
+    /** Warm-up ends once the JIT has compiled nothing for this long (and the minimums are met). */
+    static final double JIT_QUIET_SECONDS = 0.2;
 
     public static void main(String... args) {
         System.exit(microgpt.run(new bench_compare(), args));
@@ -72,16 +107,18 @@ public class bench_compare implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
     enum Area {
-        TOKENIZATION("tokenization", "Tokenization", "ORIG", "MOD"),
-        KV_ALLOC("kv-alloc", "KV alloc", "ORIG", "MOD", "MOD_FLAT"),
-        LOSS("loss", "Loss", "ORIG", "MOD"),
-        TRAIN_STEPS("train-steps", "Train steps", "ORIG", "MOD", "MOD_FLAT"),
-        INFERENCE("inference", "Inference", "ORIG", "MOD", "MOD_FLAT");
+        TOKENIZATION("tokenization", "Tokenization", "documents", "ORIG", "MOD"),
+        KV_ALLOC("kv-alloc", "KV alloc", "caches", "ORIG", "MOD", "MOD_FLAT"),
+        LOSS("loss", "Loss", "losses", "ORIG", "MOD"),
+        TRAIN_STEPS("train-steps", "Train steps", "steps", "ORIG", "MOD", "MOD_FLAT"),
+        INFERENCE("inference", "Inference", "samples", "ORIG", "MOD", "MOD_FLAT");
 
-        final String key, title;
+        final String key, title, unit;
         final List<String> variants;
 
-        Area(String key, String title, String... variants) { this.key = key; this.title = title; this.variants = List.of(variants); }
+        Area(String key, String title, String unit, String... variants) {
+            this.key = key; this.title = title; this.unit = unit; this.variants = List.of(variants);
+        }
 
         static Area of(String key) {
             for (Area a : values()) if (a.key.equalsIgnoreCase(key.trim())) return a;
@@ -90,154 +127,340 @@ public class bench_compare implements Callable<Integer> {
         }
     }
 
-    static final int TOKENIZATION_ROUNDS = 2000, TOKENIZATION_DOCS = 200, KV_ROUNDS = 800, LOSS_ROUNDS = 300;
+    /** bench_compare.py's sizes: documents tokenized, KV caches filled, loss rounds per run. */
+    static final int TOKENIZATION_DOCS = 2000, TOKENIZATION_DISTINCT = 200, KV_ROUNDS = 800, LOSS_ROUNDS = 300;
 
     /** One run of a row's workload. It returns a checksum of what it computed, so variants can be compared. */
-    interface Workload { double run(int rep); }
+    interface Workload {
+        double run();
+        /** train-steps: the loss of every step of the latest run; null elsewhere. */
+        default double[] losses() { return null; }
+    }
 
-    /** Builds the workload of one row (untimed set-up: data, tokenizer, models). */
-    Workload workload(Area area, String variant, List<String> docsInFileOrder) {
-        boolean orig = variant.equals("ORIG"), flat = variant.equals("MOD_FLAT");
-        List<String> docs = new ArrayList<>(docsInFileOrder);
-        if (orig) new microgpt.Random(42).shuffle(docs); else new microgpt_optimized.Random(42).shuffle(docs);
-        List<String> first = docs.subList(0, Math.min(TOKENIZATION_DOCS, docs.size()));
-        switch (area) {
-            case TOKENIZATION:
-                if (orig) {
-                    microgpt.Tokenizer tok = new microgpt.Tokenizer(docs);
-                    return rep -> {
-                        long sum = 0;
-                        for (int round = 0; round < TOKENIZATION_ROUNDS; round++)
-                            for (String doc : first) for (int id : tok.encode(doc)) sum += id;
-                        return sum;
-                    };
-                } else {
-                    microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs);
-                    int[] tokens = new int[tok.max_len + 2];
-                    return rep -> {
-                        long sum = 0;
-                        for (int round = 0; round < TOKENIZATION_ROUNDS; round++)
-                            for (String doc : first) {
-                                int n = tok.encode(doc, tokens);
-                                for (int i = 0; i < n; i++) sum += tokens[i];
-                            }
-                        return sum;
-                    };
-                }
-            case KV_ALLOC: {
-                // a cache for a whole block: one k and one v per layer and position, then read back
-                if (orig) {
-                    microgpt.GPT model = new microgpt.GPT(config(), 27, new microgpt.Random(42));
-                    microgpt.Value[] vec = model.state_dict.get("wte")[0];
-                    return rep -> {
-                        long sum = 0;
-                        for (int round = 0; round < KV_ROUNDS; round++) {
-                            List<List<microgpt.Value[]>> keys = model.emptyCache(), values = model.emptyCache();
-                            for (int pos = 0; pos < blockSize; pos++)
-                                for (int li = 0; li < nLayer; li++) { keys.get(li).add(vec); values.get(li).add(vec); }
-                            for (int li = 0; li < nLayer; li++) sum += keys.get(li).size() + values.get(li).size();
-                        }
-                        return sum;
-                    };
-                }
-                return rep -> {
-                    long sum = 0;
-                    for (int round = 0; round < KV_ROUNDS; round++) {
-                        microgpt_optimized.KVCache cache = new microgpt_optimized.KVCache(nLayer, blockSize, flat);
-                        for (int pos = 0; pos < blockSize; pos++)
-                            for (int li = 0; li < nLayer; li++) cache.put(li, pos, pos, pos);
-                        for (int li = 0; li < nLayer; li++) for (int pos = 0; pos < blockSize; pos++) sum += cache.key(li, pos) >= 0 ? 2 : 0;
-                    }
-                    return sum;
-                };
-            }
-            case LOSS: {
-                // cross-entropy of fresh random logits, and its backward pass
-                int vocab = new microgpt.Tokenizer(docs).vocab_size;
-                if (orig) {
-                    microgpt.Random random = new microgpt.Random(1);
-                    return rep -> {
-                        double sum = 0;
-                        for (int round = 0; round < LOSS_ROUNDS; round++) {
-                            microgpt.Value[] logits = new microgpt.Value[vocab];
-                            for (int i = 0; i < vocab; i++) logits[i] = new microgpt.Value(random.gauss(0, 1));
-                            microgpt.Value loss = microgpt.softmax(logits)[round % vocab].log().neg();
-                            loss.backward();
-                            sum += loss.data;
-                        }
-                        return sum;
-                    };
-                }
-                microgpt_optimized.Random random = new microgpt_optimized.Random(1);
-                microgpt_optimized.Tape t = new microgpt_optimized.Tape(4 * vocab);
-                return rep -> {
-                    double sum = 0;
-                    for (int round = 0; round < LOSS_ROUNDS; round++) {
-                        t.reset();
-                        int logits = t.next();
-                        for (int i = 0; i < vocab; i++) t.leaf(random.gauss(0, 1));
-                        int loss = t.neg(t.sub(logits + round % vocab, t.lse(logits, vocab)));
-                        t.backward(loss);
-                        sum += t.data[loss];
-                    }
-                    return sum;
-                };
-            }
-            case TRAIN_STEPS:
-                // Adam steps from fresh weights, one document each
-                if (orig) {
-                    microgpt.Tokenizer tok = new microgpt.Tokenizer(docs);
-                    return rep -> {
-                        microgpt.GPT model = new microgpt.GPT(config(), tok.vocab_size, new microgpt.Random(42));
-                        microgpt.Adam adam = new microgpt.Adam(model.params);
-                        double loss = 0;
-                        for (int step = 0; step < steps; step++)
-                            loss = microgpt.trainStep(model, adam, tok.encode(docs.get(step % docs.size())), step, steps);
-                        return loss;
-                    };
-                } else {
-                    microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs);
-                    int[] tokens = new int[tok.max_len + 2];
-                    return rep -> {
-                        microgpt_optimized.GPT model = new microgpt_optimized.GPT(optimizedConfig(), tok.vocab_size,
-                                new microgpt_optimized.Random(42), flat);
-                        microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
-                        double loss = 0;
-                        for (int step = 0; step < steps; step++)
-                            loss = microgpt_optimized.trainStep(model, adam, tokens, tok.encode(docs.get(step % docs.size()), tokens), step, steps);
-                        return loss;
-                    };
-                }
-            case INFERENCE:
-                // samples from fresh weights, as many as --infer-samples
-                if (orig) {
-                    microgpt.Tokenizer tok = new microgpt.Tokenizer(docs);
-                    microgpt.GPT model = new microgpt.GPT(config(), tok.vocab_size, new microgpt.Random(42));
-                    return rep -> {
-                        microgpt.Random random = new microgpt.Random(7);
-                        long chars = 0;
-                        for (int i = 0; i < inferSamples; i++) chars += microgpt.sample(model, tok, 0.5, random).hashCode();
-                        return chars;
-                    };
-                } else {
-                    microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs);
-                    microgpt_optimized.GPT model = new microgpt_optimized.GPT(optimizedConfig(), tok.vocab_size,
-                            new microgpt_optimized.Random(42), flat);
-                    return rep -> {
-                        microgpt_optimized.Random random = new microgpt_optimized.Random(7);
-                        long chars = 0;
-                        for (int i = 0; i < inferSamples; i++) chars += microgpt_optimized.sample(model, tok, 0.5, random).hashCode();
-                        return chars;
-                    };
-                }
-            default:
-                throw new IllegalStateException(area.toString());
+    /** How much work one run of an area does (the unit is Area.unit). */
+    int workPerRun(Area area) {
+        return switch (area) {
+            case TOKENIZATION -> TOKENIZATION_DOCS;
+            case KV_ALLOC -> KV_ROUNDS;
+            case LOSS -> LOSS_ROUNDS;
+            case TRAIN_STEPS -> steps;
+            case INFERENCE -> inferSamples;
+        };
+    }
+
+    /**
+     * What the harness asks of an engine: one method per area. Each method does its set-up (untimed:
+     * tokenizer, model, buffers) and returns the workload whose runs are timed.
+     */
+    interface Engine {
+        Workload tokenization();
+        Workload kvAlloc();
+        Workload loss();
+        Workload trainSteps();
+        Workload inference();
+
+        default Workload workload(Area area) {
+            return switch (area) {
+                case TOKENIZATION -> tokenization();
+                case KV_ALLOC -> kvAlloc();
+                case LOSS -> loss();
+                case TRAIN_STEPS -> trainSteps();
+                case INFERENCE -> inference();
+            };
         }
     }
 
-    microgpt.Config config() { return new microgpt.Config(nLayer, nEmbd, blockSize, nHead); }
+    /** The checksum of a token sequence: position-weighted, so a wrong or misplaced id changes it. */
+    static long tokenChecksum(int[] tokens, int n) {
+        long s = 0;
+        for (int i = 0; i < n; i++) s += (long) (i + 1) * tokens[i];
+        return s;
+    }
 
-    microgpt_optimized.Config optimizedConfig() { return new microgpt_optimized.Config(nLayer, nEmbd, blockSize, nHead); }
+    /** The value a KV benchmark stores at element j of layer li's key (or value, kind 1) at position pos. */
+    static double kvValue(int round, int li, int pos, int j, int kind) {
+        return ((round % 7) * 1000 + li * 100 + pos) + (j + 1) * 1e-3 + kind * 0.5;
+    }
+
+    /** The checksum of a KV cache read back: each element weighted by where it should be. */
+    static double kvTerm(int li, int pos, int j, double key, double value) {
+        return (li + 1) * (pos + 1) * ((j + 1) * key + value);
+    }
+
+    /** microgpt.java, through its own classes and functions. */
+    final class Orig implements Engine {
+        final List<String> docs;
+        final microgpt.Tokenizer tok;
+
+        Orig(List<String> docs) { this.docs = docs; this.tok = new microgpt.Tokenizer(docs); }
+
+        microgpt.GPT model() {
+            return new microgpt.GPT(new microgpt.Config(nLayer, nEmbd, blockSize, nHead), tok.vocab_size, new microgpt.Random(42));
+        }
+
+        public Workload tokenization() {
+            List<String> first = docs.subList(0, Math.min(TOKENIZATION_DISTINCT, docs.size()));
+            return () -> {
+                long sum = 0;
+                for (int i = 0; i < TOKENIZATION_DOCS; i++) {
+                    int[] tokens = tok.encode(first.get(i % first.size()));
+                    sum += tokenChecksum(tokens, tokens.length);
+                }
+                return sum;
+            };
+        }
+
+        public Workload kvAlloc() {
+            microgpt.GPT model = model();
+            return new Workload() {
+                int round;
+                public double run() {
+                    double sum = 0;
+                    for (int r = 0; r < KV_ROUNDS; r++, round++) {
+                        // ORIG: growing lists, one new vector of Value nodes per slot, as gpt() appends k and v
+                        List<List<microgpt.Value[]>> keys = model.emptyCache(), values = model.emptyCache();
+                        for (int pos = 0; pos < blockSize; pos++)
+                            for (int li = 0; li < nLayer; li++) {
+                                microgpt.Value[] k = new microgpt.Value[nEmbd], v = new microgpt.Value[nEmbd];
+                                for (int j = 0; j < nEmbd; j++) {
+                                    k[j] = new microgpt.Value(kvValue(round, li, pos, j, 0));
+                                    v[j] = new microgpt.Value(kvValue(round, li, pos, j, 1));
+                                }
+                                keys.get(li).add(k);
+                                values.get(li).add(v);
+                            }
+                        for (int li = 0; li < nLayer; li++)
+                            for (int pos = 0; pos < blockSize; pos++)
+                                for (int j = 0; j < nEmbd; j++)
+                                    sum += kvTerm(li, pos, j, keys.get(li).get(pos)[j].data, values.get(li).get(pos)[j].data);
+                    }
+                    return sum;
+                }
+            };
+        }
+
+        public Workload loss() {
+            microgpt.Random random = new microgpt.Random(1);
+            int target = random.randbelow(tok.vocab_size);
+            return () -> {
+                double sum = 0;
+                for (int r = 0; r < LOSS_ROUNDS; r++) {
+                    microgpt.Value[] logits = new microgpt.Value[tok.vocab_size];
+                    for (int i = 0; i < logits.length; i++) logits[i] = new microgpt.Value(random.gauss(0, 1));
+                    microgpt.Value loss = microgpt.softmax(logits)[target].log().neg();
+                    loss.backward();
+                    sum += loss.data;
+                }
+                return sum;
+            };
+        }
+
+        public Workload trainSteps() {
+            microgpt.GPT model = model();
+            microgpt.Adam adam = new microgpt.Adam(model.params);
+            return new Workload() {
+                final double[] losses = new double[steps];
+                public double run() {
+                    double sum = 0;
+                    for (int step = 0; step < steps; step++)
+                        sum += losses[step] = microgpt.trainStep(model, adam, tok.encode(docs.get(step % docs.size())), step, steps);
+                    return sum;
+                }
+                public double[] losses() { return losses; }
+            };
+        }
+
+        public Workload inference() {
+            microgpt.GPT model = model();
+            return () -> {
+                microgpt.Random random = new microgpt.Random(7);
+                long sum = 0;
+                for (int i = 0; i < inferSamples; i++) sum += (long) (i + 1) * microgpt.sample(model, tok, 0.5, random).hashCode();
+                return sum;
+            };
+        }
+    }
+
+    /** microgpt_optimized.java, through its own classes and functions; flat selects its flat KV cache. */
+    final class Mod implements Engine {
+        final List<String> docs;
+        final boolean flat;
+        final microgpt_optimized.Tokenizer tok;
+
+        Mod(List<String> docs, boolean flat) { this.docs = docs; this.flat = flat; this.tok = new microgpt_optimized.Tokenizer(docs); }
+
+        microgpt_optimized.GPT model() {
+            return new microgpt_optimized.GPT(new microgpt_optimized.Config(nLayer, nEmbd, blockSize, nHead), tok.vocab_size,
+                    new microgpt_optimized.Random(42), flat);
+        }
+
+        public Workload tokenization() {
+            List<String> first = docs.subList(0, Math.min(TOKENIZATION_DISTINCT, docs.size()));
+            int[] tokens = new int[tok.max_len + 2]; // the engine's reused token buffer
+            return () -> {
+                long sum = 0;
+                for (int i = 0; i < TOKENIZATION_DOCS; i++) sum += tokenChecksum(tokens, tok.encode(first.get(i % first.size()), tokens));
+                return sum;
+            };
+        }
+
+        public Workload kvAlloc() {
+            microgpt_optimized.Tape t = new microgpt_optimized.Tape(4096);
+            return new Workload() {
+                int round;
+                public double run() {
+                    double sum = 0;
+                    for (int r = 0; r < KV_ROUNDS; r++, round++) {
+                        // MOD: a preallocated cache whose slots are written in place; each vector is a run of tape nodes
+                        t.reset();
+                        microgpt_optimized.KVCache cache = new microgpt_optimized.KVCache(nLayer, blockSize, flat);
+                        for (int pos = 0; pos < blockSize; pos++)
+                            for (int li = 0; li < nLayer; li++) {
+                                int k = t.next();
+                                for (int j = 0; j < nEmbd; j++) t.leaf(kvValue(round, li, pos, j, 0));
+                                int v = t.next();
+                                for (int j = 0; j < nEmbd; j++) t.leaf(kvValue(round, li, pos, j, 1));
+                                cache.put(li, pos, k, v);
+                            }
+                        for (int li = 0; li < nLayer; li++) {
+                            int[] vs = cache.valueArray(li);
+                            int off = cache.valueOffset(li);
+                            for (int pos = 0; pos < blockSize; pos++)
+                                for (int j = 0; j < nEmbd; j++)
+                                    sum += kvTerm(li, pos, j, t.data[cache.key(li, pos) + j], t.data[vs[off + pos] + j]);
+                        }
+                    }
+                    return sum;
+                }
+            };
+        }
+
+        public Workload loss() {
+            microgpt_optimized.Random random = new microgpt_optimized.Random(1);
+            int target = random.randbelow(tok.vocab_size);
+            microgpt_optimized.Tape t = new microgpt_optimized.Tape(4 * tok.vocab_size);
+            return () -> {
+                double sum = 0;
+                for (int r = 0; r < LOSS_ROUNDS; r++) {
+                    t.reset();
+                    int logits = t.next();
+                    for (int i = 0; i < tok.vocab_size; i++) t.leaf(random.gauss(0, 1));
+                    int loss = t.neg(t.sub(logits + target, t.lse(logits, tok.vocab_size)));
+                    t.backward(loss);
+                    sum += t.data[loss];
+                }
+                return sum;
+            };
+        }
+
+        public Workload trainSteps() {
+            microgpt_optimized.GPT model = model();
+            microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
+            int[] tokens = new int[tok.max_len + 2];
+            return new Workload() {
+                final double[] losses = new double[steps];
+                public double run() {
+                    double sum = 0;
+                    for (int step = 0; step < steps; step++)
+                        sum += losses[step] = microgpt_optimized.trainStep(model, adam, tokens,
+                                tok.encode(docs.get(step % docs.size()), tokens), step, steps);
+                    return sum;
+                }
+                public double[] losses() { return losses; }
+            };
+        }
+
+        public Workload inference() {
+            microgpt_optimized.GPT model = model();
+            return () -> {
+                microgpt_optimized.Random random = new microgpt_optimized.Random(7);
+                long sum = 0;
+                for (int i = 0; i < inferSamples; i++)
+                    sum += (long) (i + 1) * microgpt_optimized.sample(model, tok, 0.5, random).hashCode();
+                return sum;
+            };
+        }
+    }
+
+    Engine engine(String variant, List<String> docsInFileOrder) {
+        List<String> docs = new ArrayList<>(docsInFileOrder);
+        // both engines shuffle with the same generator (CPython's, seed 42), as bench_compare.py does
+        if (variant.equals("ORIG")) {
+            new microgpt.Random(42).shuffle(docs);
+            return new Orig(docs);
+        }
+        new microgpt_optimized.Random(42).shuffle(docs);
+        return new Mod(docs, variant.equals("MOD_FLAT"));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Statistics: median, Student's t confidence intervals, the ratio of two rows
+    // ------------------------------------------------------------------------------------------
+
+    static final class Stats {
+        private Stats() { }
+
+        static double median(double[] x) {
+            double[] s = x.clone();
+            Arrays.sort(s);
+            int n = s.length;
+            return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+        }
+
+        static double mean(double[] x) {
+            double s = 0;
+            for (double v : x) s += v;
+            return s / x.length;
+        }
+
+        static double variance(double[] x) { // sample variance (n - 1)
+            double m = mean(x), s = 0;
+            for (double v : x) s += (v - m) * (v - m);
+            return s / (x.length - 1);
+        }
+
+        /** The two-sided 95% quantile of Student's t with df degrees of freedom. */
+        static double t975(double df) {
+            return new TDistribution(null, df, TDistribution.DEFAULT_INVERSE_ABSOLUTE_ACCURACY).inverseCumulativeProbability(0.975);
+        }
+
+        /**
+         * 95% confidence interval of the geometric mean: Student's t on the log-times, exponentiated (times are
+         * positive and skewed; an interval of the arithmetic mean can reach below zero). NaNs for fewer than 2.
+         */
+        static double[] geoMeanCi(double[] x) {
+            if (x.length < 2) return new double[]{Double.NaN, Double.NaN};
+            double[] lx = Arrays.stream(x).map(Math::log).toArray();
+            double m = mean(lx), half = t975(x.length - 1) * Math.sqrt(variance(lx) / x.length);
+            return new double[]{Math.exp(m - half), Math.exp(m + half)};
+        }
+
+        static double geoMean(double[] x) { return Math.exp(mean(Arrays.stream(x).map(Math::log).toArray())); }
+
+        /**
+         * The ratio b/a of two rows' times, and its 95% confidence interval: Welch's t interval for the
+         * difference of the mean log-times, exponentiated. The ratio itself is that of the geometric means.
+         * Returns {ratio, low, high}; low and high are NaN with fewer than 2 runs on either side.
+         */
+        static double[] ratioCi(double[] a, double[] b) {
+            double[] la = Arrays.stream(a).map(Math::log).toArray(), lb = Arrays.stream(b).map(Math::log).toArray();
+            double d = mean(lb) - mean(la), ratio = Math.exp(d);
+            if (a.length < 2 || b.length < 2) return new double[]{ratio, Double.NaN, Double.NaN};
+            double va = variance(la) / a.length, vb = variance(lb) / b.length, se = Math.sqrt(va + vb);
+            if (se == 0) return new double[]{ratio, ratio, ratio};
+            double df = (va + vb) * (va + vb)
+                    / (va * va / (a.length - 1) + vb * vb / (b.length - 1)); // Welch-Satterthwaite
+            double half = t975(df) * se;
+            return new double[]{ratio, Math.exp(d - half), Math.exp(d + half)};
+        }
+
+        /** faster when the whole interval is below 1, slower when above, else no clear difference. */
+        static String verdict(double low, double high) {
+            if (high < 1) return "faster";
+            if (low > 1) return "slower";
+            return "no clear difference";
+        }
+    }
 
     // ------------------------------------------------------------------------------------------
     // The child: run one row in this JVM and print one report line
@@ -246,78 +469,276 @@ public class bench_compare implements Callable<Integer> {
     static final String REPORT_PREFIX = "BENCH-REPORT ";
 
     /** What a child measured, as one line of key=value fields (the child-to-parent protocol). */
-    record Report(String area, String variant, long pid, int reps, double[] seconds, long allocated_bytes,
-                  long heap_peak_bytes, long heap_delta_bytes, long rss_delta_bytes, long rss_peak_bytes, double checksum) {
+    record Report(String area, String variant, long pid, List<String> jvm_args, int work_per_run, double seconds_first,
+                  double[] seconds, int warmup_runs, boolean jit_settled, long allocated_bytes, long heap_peak_bytes,
+                  long live_peak_bytes, long live_base_bytes, long live_floor_bytes, long heap_delta_bytes, long rss_delta_bytes,
+                  long rss_peak_bytes, double checksum, double[] losses) {
 
         String toLine() {
             StringJoiner s = new StringJoiner("\t", REPORT_PREFIX, "");
-            s.add("area=" + area).add("variant=" + variant).add("pid=" + pid).add("reps=" + reps);
-            StringJoiner sec = new StringJoiner(",");
-            for (double x : seconds) sec.add(Double.toString(x));
-            s.add("seconds=" + sec).add("allocated_bytes=" + allocated_bytes).add("heap_peak_bytes=" + heap_peak_bytes)
+            s.add("area=" + area).add("variant=" + variant).add("pid=" + pid)
+                    .add("jvm_args=" + String.join("\u001f", jvm_args)).add("work_per_run=" + work_per_run)
+                    .add("seconds_first=" + seconds_first).add("seconds=" + doubles(seconds))
+                    .add("warmup_runs=" + warmup_runs).add("jit_settled=" + jit_settled)
+                    .add("allocated_bytes=" + allocated_bytes).add("heap_peak_bytes=" + heap_peak_bytes)
+                    .add("live_peak_bytes=" + live_peak_bytes).add("live_base_bytes=" + live_base_bytes)
+                    .add("live_floor_bytes=" + live_floor_bytes)
                     .add("heap_delta_bytes=" + heap_delta_bytes).add("rss_delta_bytes=" + rss_delta_bytes)
-                    .add("rss_peak_bytes=" + rss_peak_bytes).add("checksum=" + checksum);
+                    .add("rss_peak_bytes=" + rss_peak_bytes).add("checksum=" + checksum)
+                    .add("losses=" + (losses == null ? "" : doubles(losses)));
             return s.toString();
         }
 
+        private static String doubles(double[] xs) {
+            StringJoiner j = new StringJoiner(",");
+            for (double x : xs) j.add(Double.toString(x));
+            return j.toString();
+        }
+
+        private static double[] parseDoubles(String s) {
+            return s.isEmpty() ? new double[0] : Arrays.stream(s.split(",")).mapToDouble(Double::parseDouble).toArray();
+        }
+
+        /** Parses a report line; any missing or malformed field is an IllegalArgumentException naming it. */
         static Report parse(String line) {
-            if (!line.startsWith(REPORT_PREFIX)) throw new IllegalArgumentException("not a report line: " + line);
+            if (!line.startsWith(REPORT_PREFIX)) throw new IllegalArgumentException("not a report line: " + abbreviate(line));
             Map<String, String> f = new HashMap<>();
             for (String kv : line.substring(REPORT_PREFIX.length()).split("\t")) {
                 int eq = kv.indexOf('=');
+                if (eq <= 0) throw new IllegalArgumentException("malformed field '" + abbreviate(kv) + "'");
                 f.put(kv.substring(0, eq), kv.substring(eq + 1));
             }
-            double[] seconds = Arrays.stream(f.get("seconds").split(",")).mapToDouble(Double::parseDouble).toArray();
-            return new Report(f.get("area"), f.get("variant"), Long.parseLong(f.get("pid")), Integer.parseInt(f.get("reps")),
-                    seconds, Long.parseLong(f.get("allocated_bytes")), Long.parseLong(f.get("heap_peak_bytes")),
-                    Long.parseLong(f.get("heap_delta_bytes")), Long.parseLong(f.get("rss_delta_bytes")),
-                    Long.parseLong(f.get("rss_peak_bytes")), Double.parseDouble(f.get("checksum")));
+            String key = null;
+            try {
+                key = "area"; String area = req(f, key);
+                key = "variant"; String variant = req(f, key);
+                key = "pid"; long pid = Long.parseLong(req(f, key));
+                key = "jvm_args"; String ja = req(f, key);
+                List<String> jvmArgs = ja.isEmpty() ? List.of() : List.of(ja.split("\u001f"));
+                key = "work_per_run"; int work = Integer.parseInt(req(f, key));
+                key = "seconds_first"; double first = Double.parseDouble(req(f, key));
+                key = "seconds"; double[] seconds = parseDoubles(req(f, key));
+                if (seconds.length == 0) throw new NumberFormatException("no runs");
+                key = "warmup_runs"; int warmups = Integer.parseInt(req(f, key));
+                key = "jit_settled"; boolean settled = Boolean.parseBoolean(req(f, key));
+                key = "allocated_bytes"; long alloc = Long.parseLong(req(f, key));
+                key = "heap_peak_bytes"; long heapPeak = Long.parseLong(req(f, key));
+                key = "live_peak_bytes"; long livePeak = Long.parseLong(req(f, key));
+                key = "live_base_bytes"; long liveBase = Long.parseLong(req(f, key));
+                key = "live_floor_bytes"; long liveFloor = Long.parseLong(req(f, key));
+                key = "heap_delta_bytes"; long heapDelta = Long.parseLong(req(f, key));
+                key = "rss_delta_bytes"; long rssDelta = Long.parseLong(req(f, key));
+                key = "rss_peak_bytes"; long rssPeak = Long.parseLong(req(f, key));
+                key = "checksum"; double checksum = Double.parseDouble(req(f, key));
+                key = "losses"; String ls = f.get(key);
+                double[] losses = ls == null || ls.isEmpty() ? null : parseDoubles(ls);
+                return new Report(area, variant, pid, jvmArgs, work, first, seconds, warmups, settled, alloc, heapPeak,
+                        livePeak, liveBase, liveFloor, heapDelta, rssDelta, rssPeak, checksum, losses);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("malformed report field '" + key + "': " + abbreviate(f.get(key)));
+            }
         }
 
-        double median() {
-            double[] s = seconds.clone();
-            Arrays.sort(s);
-            return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        private static String req(Map<String, String> f, String key) {
+            String v = f.get(key);
+            if (v == null) throw new IllegalArgumentException("report has no field '" + key + "'");
+            return v;
         }
-        double min() { return Arrays.stream(seconds).min().orElse(0); }
-        double max() { return Arrays.stream(seconds).max().orElse(0); }
+
+        double median() { return Stats.median(seconds); }
+        double min() { return Arrays.stream(seconds).min().orElse(Double.NaN); }
+        double max() { return Arrays.stream(seconds).max().orElse(Double.NaN); }
+        double[] ci() { return Stats.geoMeanCi(seconds); }
     }
 
-    int runChild() throws IOException {
+    static String abbreviate(String s) {
+        if (s == null) return "(none)";
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+
+    /** Records, from GC notifications, the heap in use before each collection and after each full one. */
+    static final class GcWatch implements AutoCloseable {
+        final AtomicLong maxBefore = new AtomicLong(), maxAfterFull = new AtomicLong(), events = new AtomicLong();
+        final AtomicLong fullCollections = new AtomicLong();
+        private final List<NotificationEmitter> emitters = new ArrayList<>();
+        private final javax.management.NotificationListener listener = (n, hb) -> {
+            if (!n.getType().equals(GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) return;
+            GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+            long before = info.getGcInfo().getMemoryUsageBeforeGc().entrySet().stream()
+                    .filter(e -> heapPoolNames().contains(e.getKey())).mapToLong(e -> e.getValue().getUsed()).sum();
+            long after = info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream()
+                    .filter(e -> heapPoolNames().contains(e.getKey())).mapToLong(e -> e.getValue().getUsed()).sum();
+            maxBefore.accumulateAndGet(before, Math::max);
+            if (info.getGcAction().contains("major")) {
+                maxAfterFull.accumulateAndGet(after, Math::max);
+                fullCollections.incrementAndGet();
+            }
+            events.incrementAndGet();
+        };
+
+        private static Set<String> heapPools;
+
+        static synchronized Set<String> heapPoolNames() {
+            if (heapPools == null) {
+                Set<String> s = new HashSet<>();
+                for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans())
+                    if (p.getType() == MemoryType.HEAP) s.add(p.getName());
+                heapPools = s;
+            }
+            return heapPools;
+        }
+
+        GcWatch() {
+            heapPoolNames();
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans())
+                if (gc instanceof NotificationEmitter e) { e.addNotificationListener(listener, null, null); emitters.add(e); }
+        }
+
+        static long collections() {
+            long n = 0;
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) n += Math.max(0, gc.getCollectionCount());
+            return n;
+        }
+
+        /** Waits (up to 2 s) until every collection since `since` has been notified: notifications come on another thread. */
+        void await(long since) throws InterruptedException {
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (events.get() < collections() - since && System.nanoTime() < deadline) Thread.sleep(5);
+        }
+
+        @Override
+        public void close() {
+            for (NotificationEmitter e : emitters) try { e.removeNotificationListener(listener); } catch (Exception ignored) { }
+        }
+    }
+
+    int runChild() throws Exception {
+        try {
+            return measureRow();
+        } catch (OutOfMemoryError e) { // one line, as the engines report it; the parent marks the row failed
+            System.err.println("bench-compare: out of memory in " + child + " (" + e.getMessage() + " with -Xmx"
+                    + bytes(Runtime.getRuntime().maxMemory()) + "); give the children more heap with --jvm-args -Xmx4g");
+            return 1;
+        }
+    }
+
+    int measureRow() throws Exception {
         String[] av = child.split("/");
         Area area = Area.of(av[0]);
         String variant = av[1];
-        Workload work = workload(area, variant, microgpt.loadDocs(input, false));
-        for (int i = 0; i < warmup; i++) work.run(i);
+        Workload work = engine(variant, microgpt.loadDocs(input, false)).workload(area);
+
+        // Cold: the first run of this fresh JVM (interpreter, class loading, JIT compiling)
+        long t0 = System.nanoTime();
+        double checksum = work.run();
+        double secondsFirst = (System.nanoTime() - t0) / 1e9;
+        double[] losses = work.losses() == null ? null : work.losses().clone();
+
+        // Warm-up: until the minimums are met and the JIT has been quiet for a while (or a time cap)
+        int[] warm = warmUp(work);
+        int warmups = warm[0];
+        boolean settled = warm[1] == 1;
 
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().getId();
-        List<MemoryPoolMXBean> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(p -> p.getType() == MemoryType.HEAP).toList();
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
 
+        // Measured runs: time, allocation, the heap in use before every collection, RSS
         System.gc();
         long heapBefore = memory.getHeapMemoryUsage().getUsed();
-        heapPools.forEach(MemoryPoolMXBean::resetPeakUsage);
+        double[] seconds = new double[reps];
+        long allocated, heapPeak;
         resetRssPeak();
         long rssBefore = procStatusBytes("VmRSS");
-        long allocBefore = threads.getThreadAllocatedBytes(tid);
-        double[] seconds = new double[reps];
-        double checksum = 0;
-        for (int r = 0; r < reps; r++) {
-            if (gcBetweenReps) System.gc();
-            long t0 = System.nanoTime();
-            checksum = work.run(r);
-            seconds[r] = (System.nanoTime() - t0) / 1e9;
+        try (GcWatch gcs = new GcWatch()) {
+            long collections = GcWatch.collections();
+            long allocBefore = threads.getThreadAllocatedBytes(tid);
+            for (int r = 0; r < reps; r++) {
+                if (gcBetweenReps) System.gc();
+                long t = System.nanoTime();
+                work.run();
+                seconds[r] = (System.nanoTime() - t) / 1e9;
+            }
+            allocated = threads.getThreadAllocatedBytes(tid) - allocBefore;
+            long heapEnd = memory.getHeapMemoryUsage().getUsed();
+            gcs.await(collections);
+            heapPeak = Math.max(Math.max(heapBefore, heapEnd), gcs.maxBefore.get());
         }
-        long allocated = threads.getThreadAllocatedBytes(tid) - allocBefore;
         long rssAfter = procStatusBytes("VmRSS"), rssPeak = procStatusBytes("VmHWM");
-        long heapPeak = heapPools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
         long heapDelta = memory.getHeapMemoryUsage().getUsed() - heapBefore;
-        Report report = new Report(area.key, variant, ProcessHandle.current().pid(), reps, seconds, allocated / reps,
-                heapPeak, heapDelta, rssAfter - rssBefore, rssPeak, checksum);
+
+        // Memory pass: full collections forced about every millisecond while the workload runs; the most
+        // heap still in use after one of them is the most data the workload kept reachable at once.
+        // With an empty workload first: once to load the pass's own classes, once more for its noise floor
+        // (what the pass itself keeps live: GC notifications in flight); then the workload.
+        livePeak(() -> 0);
+        long[] floor = livePeak(() -> 0);
+        long[] live = livePeak(work);
+
+        List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        Report report = new Report(area.key, variant, ProcessHandle.current().pid(), jvmArgs, workPerRun(area), secondsFirst,
+                seconds, warmups, settled, allocated / reps, heapPeak, live[0], live[1], floor[0], heapDelta, rssAfter - rssBefore,
+                rssPeak, checksum, losses);
         System.out.println(report.toLine());
         return 0;
+    }
+
+    /**
+     * Runs the workload until at least --warmup runs and --warmup-time seconds, and then until the JIT has
+     * compiled nothing for JIT_QUIET_SECONDS, or 5 x --warmup-time has passed. Returns {runs, 1 if quiet}.
+     */
+    int[] warmUp(Workload work) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long start = System.nanoTime(), lastJitActivity = start, jitTime = jit.getTotalCompilationTime();
+        int runs = 0;
+        boolean quiet = false;
+        while (true) {
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            if (runs >= warmup && elapsed >= warmupTime && (quiet || elapsed >= 5 * warmupTime)) return new int[]{runs, quiet ? 1 : 0};
+            work.run();
+            runs++;
+            long now = System.nanoTime(), jt = jit.getTotalCompilationTime();
+            if (jt != jitTime) { jitTime = jt; lastJitActivity = now; }
+            quiet = (now - lastJitActivity) / 1e9 >= JIT_QUIET_SECONDS;
+        }
+    }
+
+    /** Minimum forced full collections (and runs) of the memory pass. */
+    static final int LIVE_SAMPLES = 50;
+
+    /**
+     * The live peak of a workload, above what was live before it ran: {peak above base, base}. A daemon
+     * thread forces a full collection (System.gc(): stop-the-world and complete with the serial and
+     * parallel collectors), sleeps 1 ms, and again, while the workload runs, for at least one run and
+     * LIVE_SAMPLES collections.
+     */
+    static long[] livePeak(Workload work) throws InterruptedException {
+        try (GcWatch gcs = new GcWatch()) {
+            // the base, from the collection itself: the heap's "used" counts threads' allocation buffers too
+            long collections = GcWatch.collections();
+            System.gc();
+            gcs.await(collections);
+            long base = gcs.maxAfterFull.getAndSet(0);
+            long startFull = gcs.fullCollections.get();
+            Thread collector = new Thread(() -> {
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        System.gc();
+                        Thread.sleep(1);
+                    }
+                } catch (InterruptedException ignored) { }
+            }, "live-peak-collector");
+            collector.setDaemon(true);
+            collector.start();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            do {
+                work.run();
+            } while (gcs.fullCollections.get() - startFull < LIVE_SAMPLES && System.nanoTime() < deadline);
+            collector.interrupt();
+            collector.join();
+            gcs.await(collections);
+            return new long[]{Math.max(0, gcs.maxAfterFull.get() - base), base};
+        }
     }
 
     /** A field of /proc/self/status in bytes (VmRSS, VmHWM), or -1 where there is no /proc. */
@@ -335,13 +756,22 @@ public class bench_compare implements Callable<Integer> {
     }
 
     // ------------------------------------------------------------------------------------------
-    // The parent: one fresh JVM per row, then the tables
+    // The parent: one fresh JVM per row, then the tables, the JSON and the report
     // ------------------------------------------------------------------------------------------
 
-    /** A row's outcome: its report, or why it failed. */
-    record Row(Area area, String variant, Report report, String failure) {
+    /** A row's outcome: its report, or why it failed; jvmArgs are the options it was started with. */
+    record Row(Area area, String variant, List<String> jvmArgs, Long pid, Report report, String failure) {
         String name() { return area.title + " " + variant; }
+        boolean ok() { return report != null; }
     }
+
+    /** A MOD variant's row against ORIG's row of the same area. */
+    record Ratio(Area area, String variant, double time, double timeLow, double timeHigh, double cold, double alloc,
+                 double livePeak, String verdict, Boolean sameResult) {
+        String name() { return area.title + " " + variant + "/ORIG"; }
+    }
+
+    String mode() { return asShipped ? "as-shipped" : "same-jvm"; }
 
     @Override
     public Integer call() throws Exception {
@@ -349,64 +779,79 @@ public class bench_compare implements Callable<Integer> {
         List<Area> selected = validate();
         Path data = input != null ? input : Path.of(microgpt.DEFAULT_INPUT);
         microgpt.loadDocs(data, input == null); // fail (or download) once, here, not in every child
-        Path jsonTmp = json == null ? null : jsonTarget(json);
-
-        int total = selected.stream().mapToInt(a -> a.variants.size()).sum();
-        List<Row> rows = new ArrayList<>();
-        int i = 0;
-        for (Area a : selected) {
-            for (String v : a.variants) {
-                System.err.printf("[%d/%d] %s %s ...", ++i, total, a.title, v);
-                Row row = runRow(a, v, data);
-                System.err.println(row.report != null ? " " + seconds(row.report.median()) : " FAILED: " + row.failure);
-                rows.add(row);
+        Path jsonTmp = json == null ? null : outputTarget("--json", json, "results.json");
+        Path reportTmp = report == null ? null : outputTarget("--report", report, "report.html");
+        try {
+            int total = selected.stream().mapToInt(a -> a.variants.size()).sum();
+            List<Row> rows = new ArrayList<>();
+            int i = 0;
+            for (Area a : selected) {
+                for (String v : a.variants) {
+                    System.err.printf("[%d/%d] %s %s ...", ++i, total, a.title, v);
+                    Row row = runRow(a, v, data);
+                    System.err.println(row.ok()
+                            ? String.format(Locale.ROOT, " cold %s, steady %s (%d warm-up runs%s)", seconds(row.report.seconds_first()),
+                            seconds(row.report.median()), row.report.warmup_runs(), row.report.jit_settled() ? "" : ", JIT not quiet")
+                            : " FAILED: " + row.failure);
+                    rows.add(row);
+                }
             }
+            List<Ratio> ratios = ratios(rows);
+            PrintStream out = microgpt.stdout();
+            printTables(out, rows, ratios);
+            out.flush();
+            if (jsonTmp != null) commit(jsonTmp, json, toJson(rows, ratios));
+            if (reportTmp != null) commit(reportTmp, report, HtmlReport.html(this, rows, ratios));
+            long failed = rows.stream().filter(r -> !r.ok()).count();
+            if (failed > 0) System.err.println("bench-compare: " + failed + " of " + rows.size() + " rows failed (see above)");
+            return failed == 0 ? 0 : 1;
+        } finally {
+            if (jsonTmp != null) Files.deleteIfExists(jsonTmp);
+            if (reportTmp != null) Files.deleteIfExists(reportTmp);
         }
-        PrintStream out = microgpt.stdout();
-        printTables(out, rows);
-        out.flush();
-        if (jsonTmp != null) {
-            Files.writeString(jsonTmp, toJson(rows), StandardCharsets.UTF_8);
-            Files.move(jsonTmp, json, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        }
-        long failed = rows.stream().filter(r -> r.report == null).count();
-        if (failed > 0) System.err.println("bench-compare: " + failed + " of " + rows.size() + " rows failed (see above)");
-        return failed == 0 ? 0 : 1;
+    }
+
+    static void commit(Path tmp, Path target, String content) throws IOException {
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     List<Area> validate() {
-        if (reps < 1) throw microgpt.UserError.usage("--reps must be at least 1 (got " + reps + ")");
+        if (reps < 2) throw microgpt.UserError.usage("--reps must be at least 2, for a confidence interval (got " + reps + ")");
         if (warmup < 0) throw microgpt.UserError.usage("--warmup must be 0 or more (got " + warmup + ")");
+        if (!(warmupTime >= 0) || Double.isInfinite(warmupTime))
+            throw microgpt.UserError.usage("--warmup-time must be a number of seconds, 0 or more (got " + warmupTime + ")");
         if (steps < 1) throw microgpt.UserError.usage("--steps must be at least 1 (got " + steps + ")");
         if (inferSamples < 1) throw microgpt.UserError.usage("--infer-samples must be at least 1 (got " + inferSamples + ")");
         if (!(timeout > 0)) throw microgpt.UserError.usage("--timeout must be a number of seconds > 0 (got " + timeout + ")");
-        config(); // the model knobs, checked as the engines check them
+        new microgpt.Config(nLayer, nEmbd, blockSize, nHead); // the model knobs, checked as the engines check them
         if (areas == null || areas.isEmpty()) return List.of(Area.values());
         List<Area> selected = new ArrayList<>();
         for (String key : areas) { Area a = Area.of(key); if (!selected.contains(a)) selected.add(a); }
         return selected;
     }
 
-    /** Checks that the JSON file can be written, before any benchmark runs; returns a temporary file beside it. */
-    static Path jsonTarget(Path target) {
-        if (Files.isDirectory(target)) throw microgpt.UserError.usage("--json " + target + " is a directory; give a file path such as results.json");
+    /** Checks that an output file can be written, before any benchmark runs; returns a temporary file beside it. */
+    static Path outputTarget(String option, Path target, String example) {
+        if (Files.isDirectory(target))
+            throw microgpt.UserError.usage(option + " " + target + " is a directory; give a file path such as " + example);
         Path dir = target.toAbsolutePath().getParent();
         if (dir == null || !Files.isDirectory(dir))
-            throw microgpt.UserError.usage("--json " + target + ": folder " + dir + " does not exist; create it or choose another path");
+            throw microgpt.UserError.usage(option + " " + target + ": folder " + dir + " does not exist; create it or choose another path");
         try {
             Path tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
             tmp.toFile().deleteOnExit();
             return tmp;
         } catch (IOException e) {
-            throw microgpt.UserError.usage("--json " + target + " cannot be written (" + e.getMessage() + "); choose another path");
+            throw microgpt.UserError.usage(option + " " + target + " cannot be written (" + e.getMessage() + "); choose another path");
         }
     }
 
-    /** The JVM options of a child running this variant: the engine's own (with --engine-options), then --jvm-args. */
+    /** The JVM options of a child running this variant: the mode's, then --jvm-args. */
     List<String> childJvmOptions(String variant) {
-        List<String> opts = new ArrayList<>();
-        if (engineOptions)
-            opts.addAll(List.of((variant.equals("ORIG") ? microgpt.JAVA_OPTIONS : microgpt_optimized.JAVA_OPTIONS).split(" ")));
+        List<String> opts = new ArrayList<>(asShipped
+                ? List.of((variant.equals("ORIG") ? microgpt.JAVA_OPTIONS : microgpt_optimized.JAVA_OPTIONS).split(" "))
+                : SAME_JVM_OPTIONS);
         opts.addAll(extraJvmArgs());
         return opts;
     }
@@ -417,11 +862,13 @@ public class bench_compare implements Callable<Integer> {
 
     Row runRow(Area area, String variant, Path data) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> jvm = childJvmOptions(variant);
         List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(childJvmOptions(variant));
+        cmd.addAll(jvm);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), bench_compare.class.getName(),
                 "--child", area.key + "/" + variant, "--input", data.toString(), "--steps", "" + steps,
                 "--infer-samples", "" + inferSamples, "--reps", "" + reps, "--warmup", "" + warmup,
+                "--warmup-time", "" + warmupTime,
                 "--block-size", "" + blockSize, "--n-embd", "" + nEmbd, "--n-layer", "" + nLayer, "--n-head", "" + nHead));
         if (gcBetweenReps) cmd.add("--gc-between-reps");
         File out = File.createTempFile("bench-child", ".out"), err = File.createTempFile("bench-child", ".err");
@@ -430,114 +877,497 @@ public class bench_compare implements Callable<Integer> {
             if (!p.waitFor((long) (timeout * 1000), TimeUnit.MILLISECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly().waitFor();
-                return new Row(area, variant, null, "timed out after " + timeout + " s (pid " + p.pid() + ")");
+                return new Row(area, variant, jvm, p.pid(), null, "timed out after " + timeout + " s (pid " + p.pid() + ")");
             }
-            String stderr = Files.readString(err.toPath());
-            for (String line : Files.readAllLines(out.toPath()))
-                if (line.startsWith(REPORT_PREFIX) && p.exitValue() == 0) return new Row(area, variant, Report.parse(line), null);
-            String reason = stderr.contains("OutOfMemoryError") ? "out of memory" : "exit code " + p.exitValue();
-            // the first line says why: "Unrecognized VM option ...", "Exception in thread "main" ..."
-            String first = stderr.lines().filter(l -> !l.isBlank()).findFirst().orElse("no output");
-            return new Row(area, variant, null, reason + ": " + first.trim() + " (pid " + p.pid() + ")");
+            return outcome(area, variant, jvm, p.pid(), p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
         } finally {
             out.delete();
             err.delete();
         }
     }
 
+    /** A finished child's row: its report, or (exit code, no report, a malformed one) why it failed. */
+    static Row outcome(Area area, String variant, List<String> jvm, long pid, int exit, String stdout, String stderr) {
+        String reportLine = stdout.lines().filter(l -> l.startsWith(REPORT_PREFIX)).findFirst().orElse(null);
+        if (exit == 0 && reportLine != null) {
+            try {
+                return new Row(area, variant, jvm, pid, Report.parse(reportLine), null);
+            } catch (IllegalArgumentException e) {
+                return new Row(area, variant, jvm, pid, null, "malformed report: " + e.getMessage() + " (pid " + pid + ")");
+            }
+        }
+        String reason = stderr.contains("OutOfMemoryError") || stderr.contains("out of memory")
+                ? "out of memory" : exit == 0 ? "no report" : "exit code " + exit;
+        // the first line says why: "Unrecognized VM option ...", "bench-compare: out of memory ..."
+        String first = stderr.lines().filter(l -> !l.isBlank()).findFirst().orElse("no output");
+        return new Row(area, variant, jvm, pid, null, reason + ": " + first.trim() + " (pid " + pid + ")");
+    }
+
+    static List<Ratio> ratios(List<Row> rows) {
+        List<Ratio> ratios = new ArrayList<>();
+        for (Row r : rows) {
+            if (r.variant.equals("ORIG") || !r.ok()) continue;
+            Row orig = rows.stream().filter(o -> o.area == r.area && o.variant.equals("ORIG") && o.ok()).findFirst().orElse(null);
+            if (orig == null) continue;
+            Report m = r.report, o = orig.report;
+            double[] t = Stats.ratioCi(o.seconds(), m.seconds());
+            double a = o.checksum(), b = m.checksum();
+            Boolean same = Double.isNaN(a) || Double.isNaN(b) ? null : a == b || Math.abs(a - b) <= 1e-12 * Math.abs(a);
+            ratios.add(new Ratio(r.area, r.variant, t[0], t[1], t[2], m.seconds_first() / o.seconds_first(),
+                    (double) m.allocated_bytes() / o.allocated_bytes(), (double) m.live_peak_bytes() / o.live_peak_bytes(),
+                    Double.isNaN(t[1]) ? "no clear difference" : Stats.verdict(t[1], t[2]), same));
+        }
+        return ratios;
+    }
+
     // ------------------------------------------------------------------------------------------
-    // Output: the results table, the ratio table, JSON
+    // Output: the tables, JSON
     // ------------------------------------------------------------------------------------------
 
-    void printTables(PrintStream out, List<Row> rows) {
+    String configLine() {
+        return String.format(Locale.ROOT, "steps=%d infer-samples=%d reps=%d warmup=%d warmup-time=%ss block-size=%d n-embd=%d "
+                        + "n-layer=%d n-head=%d gc-between-reps=%s", steps, inferSamples, reps, warmup, fmt(warmupTime),
+                blockSize, nEmbd, nLayer, nHead, gcBetweenReps);
+    }
+
+    /** Each distinct set of child JVM options, with the variants that ran with it. */
+    static Map<String, List<String>> optionSets(List<Row> rows) {
+        Map<String, List<String>> sets = new LinkedHashMap<>();
+        for (Row r : rows) {
+            List<String> args = r.ok() ? r.report.jvm_args() : r.jvmArgs;
+            List<String> vs = sets.computeIfAbsent(String.join(" ", args), k -> new ArrayList<>());
+            if (!vs.contains(r.variant)) vs.add(r.variant);
+        }
+        return sets;
+    }
+
+    void printTables(PrintStream out, List<Row> rows, List<Ratio> ratios) {
         out.printf("%nmicrogpt.java (ORIG) vs microgpt_optimized.java (MOD, MOD_FLAT = flat KV cache)%n");
-        out.printf("config: steps=%d infer-samples=%d reps=%d warmup=%d block-size=%d n-embd=%d n-layer=%d n-head=%d gc-between-reps=%s%n",
-                steps, inferSamples, reps, warmup, blockSize, nEmbd, nLayer, nHead, gcBetweenReps);
-        out.printf("jvm: %s %s; children: %s%n%n", System.getProperty("java.vm.name"), System.getProperty("java.version"),
-                (engineOptions ? "each engine's //JAVA_OPTIONS" : "the same options for all")
-                        + (jvmArgs.isBlank() ? "" : " + --jvm-args " + jvmArgs));
-        String fmt = "%-22s %-30s %11s %11s %11s %11s%n";
-        out.printf(fmt, "Benchmark", "Time/run: median [min..max]", "Alloc/run", "HeapPeak", "RSS delta", "RSS peak");
+        out.printf("mode: %s (%s)%n", mode(), asShipped ? "each engine's own //JAVA_OPTIONS" : "the same JVM options for every child");
+        out.printf("jvm: %s %s%n", System.getProperty("java.vm.name"), System.getProperty("java.version"));
+        optionSets(rows).forEach((opts, vs) -> out.printf("jvm options (%s): %s%n", String.join(", ", vs), opts.isEmpty() ? "(none)" : opts));
+        out.printf("config: %s%n%n", configLine());
+
+        out.println("Time per run: cold = first run of a fresh JVM; steady = after warm-up, over the measured runs");
+        String tf = "%-21s %17s %11s %11s %25s %25s %8s%n";
+        out.printf(tf, "Benchmark", "Work/run", "Cold", "Median", "95% CI (geo. mean)", "min..max", "Warm-up");
         for (Row r : rows) {
-            if (r.report == null) { out.printf("%-22s FAILED: %s%n", r.name(), r.failure); continue; }
+            if (!r.ok()) { out.printf("%-21s FAILED: %s%n", r.name(), r.failure); continue; }
             Report p = r.report;
-            out.printf(fmt, r.name(), seconds(p.median()) + " [" + seconds(p.min()) + ".." + seconds(p.max()) + "]",
-                    bytes(p.allocated_bytes), bytes(p.heap_peak_bytes), bytes(p.rss_delta_bytes), bytes(p.rss_peak_bytes));
+            double[] ci = p.ci();
+            out.printf(tf, r.name(), p.work_per_run() + " " + r.area.unit, seconds(p.seconds_first()), seconds(p.median()),
+                    seconds(ci[0]) + ".." + seconds(ci[1]), seconds(p.min()) + ".." + seconds(p.max()),
+                    p.warmup_runs() + (p.jit_settled() ? "" : "*"));
         }
-        out.printf("%nRatios against ORIG (below 1: the optimized engine is faster / allocates less / peaks lower)%n");
-        String rf = "%-27s %8s %8s %8s %9s   %s%n";
-        out.printf(rf, "Benchmark", "Time", "Alloc", "Heap", "Speed-up", "Same result as ORIG");
+        if (rows.stream().anyMatch(r -> r.ok() && !r.report.jit_settled()))
+            out.println("* the JIT was still compiling when warm-up reached its time cap (5 x --warmup-time)");
+
+        out.printf("%nMemory per run: alloc = bytes allocated; heap peak = most heap in use at once (measured runs); "
+                + "live peak = most data reachable at once, above what was live before (memory pass)%n");
+        String mf = "%-21s %11s %11s %11s %11s %11s%n";
+        out.printf(mf, "Benchmark", "Alloc/run", "Heap peak", "Live peak", "RSS delta", "RSS peak");
         for (Row r : rows) {
-            if (r.variant.equals("ORIG") || r.report == null) continue;
-            Row orig = rows.stream().filter(o -> o.area == r.area && o.variant.equals("ORIG") && o.report != null).findFirst().orElse(null);
-            if (orig == null) continue;
-            double time = r.report.median() / orig.report.median();
-            double a = orig.report.checksum, b = r.report.checksum;
-            boolean same = a == b || Math.abs(a - b) <= 1e-12 * Math.abs(a);
-            out.printf(rf, r.area.title + " " + r.variant + "/ORIG", ratio(time),
-                    ratio((double) r.report.allocated_bytes / orig.report.allocated_bytes),
-                    ratio((double) r.report.heap_peak_bytes / orig.report.heap_peak_bytes), String.format("%.1fx", 1 / time),
-                    same ? "yes" : "NO (checksum " + b + " vs " + a + ")");
+            if (!r.ok()) { out.printf("%-21s FAILED%n", r.name()); continue; }
+            Report p = r.report;
+            out.printf(mf, r.name(), bytes(p.allocated_bytes()), bytes(p.heap_peak_bytes()), bytes(p.live_peak_bytes()),
+                    bytes(p.rss_delta_bytes()), bytes(p.rss_peak_bytes()));
         }
+        LongSummaryStatistics floors = rows.stream().filter(Row::ok).mapToLong(r -> r.report.live_floor_bytes()).summaryStatistics();
+        if (floors.getCount() > 0)
+            out.printf("The memory pass's own floor (an empty workload, same pass) was %s..%s: live peaks near it mean "
+                    + "no measurable live data.%n", bytes(floors.getMin()), bytes(floors.getMax()));
+
+        out.printf("%nMOD/ORIG, steady state (time: ratio of geometric means, 95%% CI by Welch's t on log times; "
+                + "below 1: MOD is faster / allocates less / keeps less live)%n");
+        String rf = "%-26s %7s %19s %9s %-20s %8s %8s %8s  %s%n";
+        out.printf(rf, "Benchmark", "Time", "95% CI", "Speed-up", "Verdict", "Cold", "Alloc", "Live", "Same result");
+        for (Ratio q : ratios) {
+            out.printf(rf, q.name(), ratio(q.time), "[" + ratio(q.timeLow) + ", " + ratio(q.timeHigh) + "]", speedup(1 / q.time),
+                    q.verdict, ratio(q.cold), ratio(q.alloc), ratio(q.livePeak),
+                    q.sameResult == null ? "not checked" : q.sameResult ? "yes" : "NO");
+        }
+    }
+
+    static String fmt(double x) {
+        return x == Math.rint(x) && Math.abs(x) < 1e15 ? Long.toString((long) x) : Double.toString(x);
     }
 
     static String ratio(double r) {
         if (Double.isNaN(r) || Double.isInfinite(r)) return "n/a";
-        return r >= 0.01 ? String.format("%.3f", r) : String.format("%.1e", r);
+        return r >= 0.01 ? String.format(Locale.ROOT, "%.3f", r) : String.format(Locale.ROOT, "%.1e", r);
+    }
+
+    static String speedup(double s) {
+        if (Double.isNaN(s) || Double.isInfinite(s)) return "n/a";
+        return String.format(Locale.ROOT, s >= 10 ? "%.0fx" : "%.1fx", s);
     }
 
     static String seconds(double s) {
-        if (s < 1e-3) return String.format("%.1f us", s * 1e6);
-        if (s < 1) return String.format("%.2f ms", s * 1e3);
-        return String.format("%.3f s", s);
+        if (Double.isNaN(s) || Double.isInfinite(s)) return "n/a";
+        if (Math.abs(s) < 1e-3) return String.format(Locale.ROOT, "%.1f us", s * 1e6);
+        if (Math.abs(s) < 1) return String.format(Locale.ROOT, "%.2f ms", s * 1e3);
+        return String.format(Locale.ROOT, "%.3f s", s);
     }
 
     static String bytes(long b) {
         if (b < 0) return "-" + bytes(-b);
         if (b < 1024) return b + " B";
-        if (b < 1024 * 1024) return String.format("%.1f KiB", b / 1024.0);
-        if (b < 1024L * 1024 * 1024) return String.format("%.1f MiB", b / 1048576.0);
-        return String.format("%.2f GiB", b / 1073741824.0);
+        if (b < 1024 * 1024) return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+        if (b < 1024L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
+        return String.format(Locale.ROOT, "%.2f GiB", b / 1073741824.0);
     }
 
-    String toJson(List<Row> rows) {
-        StringBuilder s = new StringBuilder("{\n  \"config\": {");
-        s.append(String.format("\"steps\": %d, \"infer_samples\": %d, \"reps\": %d, \"warmup\": %d, \"block_size\": %d, "
-                        + "\"n_embd\": %d, \"n_layer\": %d, \"n_head\": %d, \"gc_between_reps\": %s, \"input\": %s, \"areas\": [%s]},\n",
-                steps, inferSamples, reps, warmup, blockSize, nEmbd, nLayer, nHead, gcBetweenReps,
-                quote(input == null ? microgpt.DEFAULT_INPUT : input.toString()),
-                String.join(", ", rows.stream().map(r -> quote(r.area.key)).distinct().toList())));
-        s.append("  \"jvm\": {\"version\": ").append(quote(System.getProperty("java.version")))
-                .append(", \"vm\": ").append(quote(System.getProperty("java.vm.name")))
-                .append(", \"args\": [").append(String.join(", ", extraJvmArgs().stream().map(bench_compare::quote).toList()))
-                .append("], \"orig_args\": [").append(String.join(", ", childJvmOptions("ORIG").stream().map(bench_compare::quote).toList()))
-                .append("], \"mod_args\": [").append(String.join(", ", childJvmOptions("MOD").stream().map(bench_compare::quote).toList()))
-                .append("]},\n  \"results\": [");
-        for (int i = 0; i < rows.size(); i++) {
-            Row r = rows.get(i);
-            s.append(i == 0 ? "\n" : ",\n").append("    {\"name\": ").append(quote(r.name())).append(", \"area\": ")
-                    .append(quote(r.area.key)).append(", \"variant\": ").append(quote(r.variant));
-            if (r.report == null) {
-                s.append(", \"failed\": true, \"reason\": ").append(quote(r.failure)).append("}");
-                continue;
-            }
+    /** A JSON number, or null where JSON has none (NaN, infinities). */
+    static JsonElement num(double x) { return Double.isFinite(x) ? new JsonPrimitive(x) : JsonNull.INSTANCE; }
+
+    static JsonArray strings(List<String> xs) {
+        JsonArray a = new JsonArray();
+        xs.forEach(a::add);
+        return a;
+    }
+
+    static JsonArray numbers(double[] xs) {
+        JsonArray a = new JsonArray();
+        for (double x : xs) a.add(num(x));
+        return a;
+    }
+
+    String toJson(List<Row> rows, List<Ratio> ratios) {
+        JsonObject root = new JsonObject();
+        root.addProperty("mode", mode());
+        JsonObject config = new JsonObject();
+        config.addProperty("steps", steps);
+        config.addProperty("infer_samples", inferSamples);
+        config.addProperty("reps", reps);
+        config.addProperty("warmup", warmup);
+        config.add("warmup_time", num(warmupTime));
+        config.addProperty("block_size", blockSize);
+        config.addProperty("n_embd", nEmbd);
+        config.addProperty("n_layer", nLayer);
+        config.addProperty("n_head", nHead);
+        config.addProperty("gc_between_reps", gcBetweenReps);
+        config.addProperty("input", input == null ? microgpt.DEFAULT_INPUT : input.toString());
+        config.add("areas", strings(rows.stream().map(r -> r.area.key).distinct().toList()));
+        root.add("config", config);
+        JsonObject jvm = new JsonObject();
+        jvm.addProperty("version", System.getProperty("java.version"));
+        jvm.addProperty("vm", System.getProperty("java.vm.name"));
+        jvm.add("args", strings(extraJvmArgs()));
+        jvm.add("orig_args", strings(childJvmOptions("ORIG")));
+        jvm.add("mod_args", strings(childJvmOptions("MOD")));
+        root.add("jvm", jvm);
+        JsonArray results = new JsonArray();
+        for (Row r : rows) {
+            JsonObject o = new JsonObject();
+            o.addProperty("name", r.name());
+            o.addProperty("area", r.area.key);
+            o.addProperty("variant", r.variant);
             Report p = r.report;
-            s.append(String.format(Locale.ROOT, ", \"pid\": %d, \"reps\": %d, \"seconds_median\": %s, \"seconds_min\": %s, "
-                            + "\"seconds_max\": %s, \"allocated_bytes\": %d, \"heap_peak_bytes\": %d, \"heap_delta_bytes\": %d, "
-                            + "\"rss_delta_bytes\": %d, \"rss_peak_bytes\": %d, \"checksum\": %s}",
-                    p.pid, p.reps, p.median(), p.min(), p.max(), p.allocated_bytes, p.heap_peak_bytes, p.heap_delta_bytes,
-                    p.rss_delta_bytes, p.rss_peak_bytes, p.checksum));
+            o.add("pid", r.pid == null ? JsonNull.INSTANCE : new JsonPrimitive(r.pid));
+            o.add("jvm_args", strings(p != null ? p.jvm_args() : r.jvmArgs));
+            o.addProperty("work_per_run", workPerRun(r.area));
+            o.addProperty("work_unit", r.area.unit);
+            o.addProperty("reps", reps);
+            double[] ci = p == null ? new double[]{Double.NaN, Double.NaN} : p.ci();
+            o.add("seconds_first", num(p == null ? Double.NaN : p.seconds_first()));
+            o.add("seconds_median", num(p == null ? Double.NaN : p.median()));
+            o.add("seconds_min", num(p == null ? Double.NaN : p.min()));
+            o.add("seconds_max", num(p == null ? Double.NaN : p.max()));
+            o.add("seconds_ci_low", num(ci[0]));
+            o.add("seconds_ci_high", num(ci[1]));
+            o.add("seconds_geomean", num(p == null ? Double.NaN : Stats.geoMean(p.seconds())));
+            o.add("seconds", p == null ? JsonNull.INSTANCE : numbers(p.seconds()));
+            o.add("warmup_runs", p == null ? JsonNull.INSTANCE : new JsonPrimitive(p.warmup_runs()));
+            o.add("jit_settled", p == null ? JsonNull.INSTANCE : new JsonPrimitive(p.jit_settled()));
+            String[] memoryKeys = {"allocated_bytes", "heap_peak_bytes", "live_peak_bytes", "live_base_bytes", "live_floor_bytes", "heap_delta_bytes",
+                    "rss_delta_bytes", "rss_peak_bytes"};
+            long[] memory = p == null ? null : new long[]{p.allocated_bytes(), p.heap_peak_bytes(), p.live_peak_bytes(),
+                    p.live_base_bytes(), p.live_floor_bytes(), p.heap_delta_bytes(), p.rss_delta_bytes(), p.rss_peak_bytes()};
+            for (int k = 0; k < memoryKeys.length; k++)
+                o.add(memoryKeys[k], memory == null ? JsonNull.INSTANCE : new JsonPrimitive(memory[k]));
+            o.add("checksum", num(p == null ? Double.NaN : p.checksum()));
+            if (p != null && p.losses() != null) o.add("losses", numbers(p.losses()));
+            o.add("failed", r.failure == null ? JsonNull.INSTANCE : new JsonPrimitive(r.failure));
+            results.add(o);
         }
-        return s.append("\n  ]\n}\n").toString();
+        root.add("results", results);
+        JsonArray rs = new JsonArray();
+        for (Ratio q : ratios) {
+            JsonObject o = new JsonObject();
+            o.addProperty("area", q.area.key);
+            o.addProperty("variant", q.variant);
+            o.add("time_ratio", num(q.time));
+            o.add("time_ratio_ci_low", num(q.timeLow));
+            o.add("time_ratio_ci_high", num(q.timeHigh));
+            o.add("cold_time_ratio", num(q.cold));
+            o.add("alloc_ratio", num(q.alloc));
+            o.add("live_peak_ratio", num(q.livePeak));
+            o.addProperty("verdict", q.verdict);
+            o.add("same_result", q.sameResult == null ? JsonNull.INSTANCE : new JsonPrimitive(q.sameResult));
+            rs.add(o);
+        }
+        root.add("ratios", rs);
+        return new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create().toJson(root) + "\n";
     }
 
-    static String quote(String s) {
-        StringBuilder q = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') q.append('\\').append(c);
-            else if (c < 0x20) q.append(String.format("\\u%04x", (int) c));
-            else q.append(c);
+    // ------------------------------------------------------------------------------------------
+    // The HTML report: one self-contained file, inline SVG and CSS, no scripts, nothing fetched
+    // ------------------------------------------------------------------------------------------
+
+    static final class HtmlReport {
+        private HtmlReport() { }
+
+        static final String ORIG_COLOR = "#8fb8de", MOD_COLOR = "#1b5e20", FLAT_COLOR = "#e65100", COLD_COLOR = "#b0bec5",
+                STEADY_COLOR = "#37474f";
+
+        static String esc(String s) {
+            return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
         }
-        return q.append('"').toString();
+
+        static String f(String format, Object... args) { return String.format(Locale.ROOT, format, args); }
+
+        /** Byte counts as the tables print them, and axis ticks (powers of ten) in decimal units: 10 kB, 1 MB. */
+        static String bytesOrTick(double v) {
+            double l = Math.log10(v);
+            if (v >= 1 && l == Math.rint(l)) {
+                String[] units = {"B", "kB", "MB", "GB", "TB"};
+                int e = (int) l;
+                return (long) Math.pow(10, e % 3) + " " + units[Math.min(e / 3, units.length - 1)];
+            }
+            return bytes((long) v);
+        }
+
+        static String color(String variant) {
+            return switch (variant) { case "ORIG" -> ORIG_COLOR; case "MOD" -> MOD_COLOR; default -> FLAT_COLOR; };
+        }
+
+        /** A logarithmic axis from lo to hi (powers of ten at least one decade apart) onto [x0, x1] pixels. */
+        record LogAxis(double lo, double hi, double x0, double x1) {
+            static LogAxis of(double min, double max, double x0, double x1) {
+                double lo = Math.pow(10, Math.floor(Math.log10(min))), hi = Math.pow(10, Math.ceil(Math.log10(max)));
+                if (hi <= lo) hi = lo * 10;
+                return new LogAxis(lo, hi, x0, x1);
+            }
+            double x(double v) {
+                double c = Math.min(Math.max(v, lo), hi);
+                return x0 + (x1 - x0) * (Math.log10(c) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo));
+            }
+            List<Double> ticks() {
+                List<Double> t = new ArrayList<>();
+                for (double v = lo; v <= hi * 1.0001; v *= 10) t.add(v);
+                return t;
+            }
+        }
+
+        static String gridAndTicks(LogAxis ax, double top, double bottom, java.util.function.DoubleFunction<String> label) {
+            StringBuilder s = new StringBuilder();
+            for (double t : ax.ticks()) {
+                double x = ax.x(t);
+                s.append(f("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='grid'/>", x, top, x, bottom));
+                s.append(f("<text x='%.1f' y='%.1f' class='tick' text-anchor='middle'>%s</text>", x, bottom + 14, esc(label.apply(t))));
+            }
+            return s.toString();
+        }
+
+        /** Speed-up (ORIG time / MOD time) per MOD variant with its 95% CI, and the cold speed-up, on a log axis. */
+        static String speedups(List<Ratio> ratios) {
+            if (ratios.isEmpty()) return "<p>No ratios (ORIG or MOD rows failed).</p>";
+            int w = 1180, left = 230, right = 150, rowH = 30, top = 20, h = top + rowH * ratios.size() + 40;
+            double min = 1, max = 1;
+            for (Ratio q : ratios) {
+                for (double v : new double[]{1 / q.time, 1 / q.timeLow, 1 / q.timeHigh, 1 / q.cold})
+                    if (Double.isFinite(v) && v > 0) { min = Math.min(min, v); max = Math.max(max, v); }
+            }
+            LogAxis ax = LogAxis.of(min, max, left, w - right);
+            StringBuilder s = new StringBuilder(f("<svg viewBox='0 0 %d %d' width='%d' height='%d' role='img' "
+                    + "aria-label='Speed-up per area'>", w, h, w, h));
+            s.append(gridAndTicks(ax, top - 5, h - 30, v -> speedup(v)));
+            double one = ax.x(1);
+            s.append(f("<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='one'/>", one, top - 5, one, h - 30));
+            for (int i = 0; i < ratios.size(); i++) {
+                Ratio q = ratios.get(i);
+                double y = top + rowH * i + rowH / 2.0;
+                s.append(f("<text x='%d' y='%.1f' class='label' text-anchor='end'>%s</text>", left - 10, y + 4, esc(q.name())));
+                double sp = 1 / q.time, spLo = 1 / q.timeHigh, spHi = 1 / q.timeLow;
+                if (Double.isFinite(spLo) && Double.isFinite(spHi))
+                    s.append(f("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='ci'/><line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='ci'/>"
+                                    + "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='ci'/>",
+                            ax.x(spLo), y, ax.x(spHi), y, ax.x(spLo), y - 6, ax.x(spLo), y + 6, ax.x(spHi), y - 6, ax.x(spHi), y + 6));
+                if (Double.isFinite(1 / q.cold))
+                    s.append(f("<circle cx='%.1f' cy='%.1f' r='5' class='cold'><title>cold: %s</title></circle>", ax.x(1 / q.cold), y,
+                            speedup(1 / q.cold)));
+                s.append(f("<circle cx='%.1f' cy='%.1f' r='6' fill='%s'><title>steady: %s</title></circle>", ax.x(sp), y, color(q.variant),
+                        speedup(sp)));
+                s.append(f("<text x='%d' y='%.1f' class='value'>%s [%s, %s] %s</text>", w - right + 10, y + 4, speedup(sp),
+                        speedup(spLo), speedup(spHi), esc(q.verdict.equals("no clear difference") ? "(no clear diff.)" : "")));
+            }
+            s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>speed-up of MOD over ORIG (log scale); "
+                    + "filled: steady state with 95%% CI, hollow: cold (first run)</text>", (left + w - right) / 2.0, h - 2));
+            return s.append("</svg>").toString();
+        }
+
+        /** Horizontal bars, two series per row, on a log axis; zero or negative values are drawn as absent. */
+        static String bars(List<Row> rows, String what, String[] series, String[] colors,
+                           java.util.function.Function<Report, double[]> values, java.util.function.DoubleFunction<String> label) {
+            List<Row> ok = rows.stream().filter(Row::ok).toList();
+            if (ok.isEmpty()) return "<p>No rows.</p>";
+            int w = 1180, left = 230, right = 130, barH = 11, rowH = 2 * barH + 10, top = 24, h = top + rowH * ok.size() + 36;
+            double min = Double.POSITIVE_INFINITY, max = 0;
+            for (Row r : ok) for (double v : values.apply(r.report)) if (v > 0) { min = Math.min(min, v); max = Math.max(max, v); }
+            if (max == 0) { min = 1; max = 10; }
+            LogAxis ax = LogAxis.of(min, max, left, w - right);
+            StringBuilder s = new StringBuilder(f("<svg viewBox='0 0 %d %d' width='%d' height='%d' role='img' aria-label='%s'>",
+                    w, h, w, h, esc(what)));
+            for (int k = 0; k < series.length; k++)
+                s.append(f("<rect x='%d' y='4' width='12' height='10' fill='%s'/><text x='%d' y='13' class='tick'>%s</text>",
+                        left + k * 160, colors[k], left + k * 160 + 16, esc(series[k])));
+            s.append(gridAndTicks(ax, top - 4, h - 30, label));
+            for (int i = 0; i < ok.size(); i++) {
+                Row r = ok.get(i);
+                double y = top + rowH * i;
+                s.append(f("<text x='%d' y='%.1f' class='label' text-anchor='end'>%s</text>", left - 10, y + barH + 4, esc(r.name())));
+                double[] v = values.apply(r.report);
+                for (int k = 0; k < v.length; k++) {
+                    double by = y + k * barH;
+                    double x = v[k] > 0 ? ax.x(v[k]) : left;
+                    s.append(f("<rect x='%d' y='%.1f' width='%.1f' height='%d' fill='%s'/>", left, by, Math.max(0, x - left), barH - 1, colors[k]));
+                    s.append(f("<text x='%.1f' y='%.1f' class='value'>%s</text>", Math.max(x, left) + 4, by + barH - 2, esc(label.apply(v[k]))));
+                }
+            }
+            s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s (log scale)</text>", (left + w - right) / 2.0, h - 2, esc(what)));
+            return s.append("</svg>").toString();
+        }
+
+        /** The train-steps losses of the first run of each variant, on one chart. */
+        static String lossCurves(List<Row> rows) {
+            List<Row> train = rows.stream().filter(r -> r.ok() && r.area == Area.TRAIN_STEPS && r.report.losses() != null).toList();
+            if (train.isEmpty()) return "<p>No train-steps rows.</p>";
+            int w = 1180, h = 360, left = 70, right = 30, top = 20, bottom = 40;
+            int n = train.stream().mapToInt(r -> r.report.losses().length).max().orElse(1);
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+            for (Row r : train) for (double v : r.report.losses()) if (Double.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+            if (!(hi > lo)) { lo -= 1; hi += 1; }
+            double pad = (hi - lo) * 0.05, ylo = lo - pad, yhi = hi + pad;
+            java.util.function.DoubleUnaryOperator X = step -> left + (w - left - right) * (n <= 1 ? 0.5 : (step - 1) / (n - 1.0));
+            java.util.function.DoubleUnaryOperator Y = v -> top + (h - top - bottom) * (1 - (v - ylo) / (yhi - ylo));
+            StringBuilder s = new StringBuilder(f("<svg viewBox='0 0 %d %d' width='%d' height='%d' role='img' aria-label='Loss curves'>", w, h, w, h));
+            for (int k = 0; k <= 4; k++) {
+                double v = ylo + (yhi - ylo) * k / 4;
+                s.append(f("<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='grid'/><text x='%d' y='%.1f' class='tick' text-anchor='end'>%.2f</text>",
+                        left, Y.applyAsDouble(v), w - right, Y.applyAsDouble(v), left - 6, Y.applyAsDouble(v) + 4, v));
+            }
+            for (int k = 0; k <= 4; k++) {
+                int step = 1 + (int) Math.round((n - 1) * k / 4.0);
+                s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%d</text>", X.applyAsDouble(step), h - bottom + 16, step));
+            }
+            s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>training step (first run of each row's JVM: the same model, "
+                    + "the same documents)</text>", (left + w - right) / 2.0, h - 4));
+            int k = 0;
+            for (Row r : train) {
+                double[] l = r.report.losses();
+                StringBuilder pts = new StringBuilder();
+                for (int i = 0; i < l.length; i++) pts.append(f("%.1f,%.1f ", X.applyAsDouble(i + 1), Y.applyAsDouble(l[i])));
+                String style = switch (r.variant) {
+                    case "ORIG" -> "stroke-width='7' stroke-opacity='0.6'";
+                    case "MOD" -> "stroke-width='2'";
+                    default -> "stroke-width='1.5' stroke-dasharray='6 4'";
+                };
+                s.append(f("<polyline points='%s' fill='none' stroke='%s' %s/>", pts.toString().trim(), color(r.variant), style));
+                s.append(f("<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='%s' %s/><text x='%d' y='%d' class='tick'>%s</text>",
+                        w - right - 200, top + 10 + 18 * k, w - right - 170, top + 10 + 18 * k, color(r.variant), style,
+                        w - right - 162, top + 14 + 18 * k, esc(r.variant)));
+                k++;
+            }
+            return s.append("</svg>").toString();
+        }
+
+        /** The largest |loss difference| between each MOD variant's curve and ORIG's, step by step. */
+        static String lossAgreement(List<Row> rows) {
+            Row orig = rows.stream().filter(r -> r.ok() && r.area == Area.TRAIN_STEPS && r.variant.equals("ORIG")).findFirst().orElse(null);
+            if (orig == null || orig.report.losses() == null) return "";
+            StringBuilder s = new StringBuilder();
+            for (Row r : rows) {
+                if (!r.ok() || r.area != Area.TRAIN_STEPS || r.variant.equals("ORIG") || r.report.losses() == null) continue;
+                double[] a = orig.report.losses(), b = r.report.losses();
+                double maxRel = 0;
+                for (int i = 0; i < Math.min(a.length, b.length); i++) maxRel = Math.max(maxRel, Math.abs(a[i] - b[i]) / Math.abs(a[i]));
+                s.append(f("%s lies on ORIG: the largest relative difference over %d steps is %.1e. ", r.variant, a.length, maxRel));
+            }
+            return s.toString();
+        }
+
+        static String table(List<String> header, List<List<String>> body) {
+            StringBuilder s = new StringBuilder("<table><thead><tr>");
+            header.forEach(x -> s.append("<th>").append(esc(x)).append("</th>"));
+            s.append("</tr></thead><tbody>");
+            for (List<String> row : body) {
+                s.append("<tr>");
+                row.forEach(x -> s.append("<td>").append(esc(x)).append("</td>"));
+                s.append("</tr>");
+            }
+            return s.append("</tbody></table>").toString();
+        }
+
+        static String html(bench_compare b, List<Row> rows, List<Ratio> ratios) {
+            StringBuilder s = new StringBuilder();
+            s.append("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/><title>bench-compare: microgpt.java vs microgpt_optimized.java</title>\n");
+            s.append("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:24px auto;"
+                    + "max-width:1200px;color:#212121;padding:0 10px}h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ddd}"
+                    + "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}"
+                    + "td:first-child,th:first-child{text-align:left}th{background:#f5f5f5}code{font-size:13px}"
+                    + "svg{display:block;max-width:100%;height:auto}.grid{stroke:#e0e0e0}.one{stroke:#c62828;stroke-width:1.5;stroke-dasharray:4 3}"
+                    + ".tick{font-size:11px;fill:#616161}.label{font-size:13px;fill:#212121}.value{font-size:12px;fill:#212121}"
+                    + ".ci{stroke:#424242;stroke-width:2}.cold{fill:#fff;stroke:#757575;stroke-width:2}p.note{color:#555;font-size:14px}</style>\n");
+            s.append("</head><body>\n<h1>microgpt.java (ORIG) vs microgpt_optimized.java (MOD, MOD_FLAT)</h1>\n");
+            s.append("<p class='note'>Mode <b>").append(esc(b.mode())).append("</b>: ")
+                    .append(b.asShipped ? "each engine's rows ran with that engine's own //JAVA_OPTIONS." : "every child JVM ran with the same options.")
+                    .append(" Every row ran in a fresh JVM: one cold run (the JVM's first), warm-up until the JIT was quiet, then ")
+                    .append(b.reps).append(" measured runs. ").append(esc(System.getProperty("java.vm.name") + " " + System.getProperty("java.version")))
+                    .append(".</p>\n");
+
+            s.append("<h2>Speed-up per area</h2>\n").append(speedups(ratios));
+            s.append("<h2>Time per run: cold and steady</h2>\n<p class='note'>Cold: the first run of a fresh JVM (interpreter, class loading, "
+                    + "compilation). Steady: the median of the measured runs after warm-up.</p>\n");
+            s.append(bars(rows, "seconds per run", new String[]{"cold (first run)", "steady (median)"}, new String[]{COLD_COLOR, STEADY_COLOR},
+                    p -> new double[]{p.seconds_first(), p.median()}, bench_compare::seconds));
+            s.append("<h2>Memory per run: allocation and live peak</h2>\n<p class='note'>Allocated: bytes allocated by the "
+                    + "benchmark thread per measured run. Live peak: the most data reachable at once, above what was live before "
+                    + "the runs, measured in a separate pass with full collections forced about every millisecond. A missing bar is 0 B.</p>\n");
+            s.append(bars(rows, "bytes per run", new String[]{"allocated per run", "live peak"}, new String[]{"#7e57c2", "#26a69a"},
+                    p -> new double[]{p.allocated_bytes(), p.live_peak_bytes()}, HtmlReport::bytesOrTick));
+            s.append("<h2>Training loss: ORIG and MOD on one chart</h2>\n<p class='note'>")
+                    .append(esc(lossAgreement(rows))).append("</p>\n").append(lossCurves(rows));
+
+            s.append("<h2>Ratios</h2>\n");
+            List<List<String>> rbody = new ArrayList<>();
+            for (Ratio q : ratios)
+                rbody.add(List.of(q.name(), ratio(q.time), "[" + ratio(q.timeLow) + ", " + ratio(q.timeHigh) + "]", speedup(1 / q.time),
+                        q.verdict, speedup(1 / q.cold), ratio(q.alloc), ratio(q.livePeak),
+                        q.sameResult == null ? "not checked" : q.sameResult ? "yes" : "NO"));
+            s.append(table(List.of("MOD/ORIG", "time", "95% CI", "speed-up", "verdict", "cold speed-up", "alloc", "live peak", "same result"), rbody));
+
+            s.append("<h2>Rows</h2>\n");
+            List<List<String>> body = new ArrayList<>();
+            for (Row r : rows) {
+                if (!r.ok()) { body.add(List.of(r.name(), "FAILED: " + r.failure, "", "", "", "", "", "", "", "", "")); continue; }
+                Report p = r.report;
+                double[] ci = p.ci();
+                body.add(List.of(r.name(), p.work_per_run() + " " + r.area.unit, seconds(p.seconds_first()), seconds(p.median()),
+                        seconds(ci[0]) + ".." + seconds(ci[1]), seconds(p.min()) + ".." + seconds(p.max()),
+                        p.warmup_runs() + (p.jit_settled() ? "" : " (JIT not quiet)"), bytes(p.allocated_bytes()),
+                        bytes(p.heap_peak_bytes()), bytes(p.live_peak_bytes()), bytes(p.rss_peak_bytes())));
+            }
+            s.append(table(List.of("row", "work/run", "cold", "median", "95% CI (geometric mean)", "min..max", "warm-up runs", "alloc/run",
+                    "heap peak", "live peak", "RSS peak"), body));
+
+            s.append("<h2>Configuration</h2>\n");
+            List<List<String>> cfg = new ArrayList<>();
+            cfg.add(List.of("mode", b.mode()));
+            cfg.add(List.of("config", b.configLine()));
+            cfg.add(List.of("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version")));
+            optionSets(rows).forEach((opts, vs) -> cfg.add(List.of("JVM options of " + String.join(", ", vs), opts.isEmpty() ? "(none)" : opts)));
+            s.append(table(List.of("", ""), cfg));
+            return s.append("\n</body></html>\n").toString();
+        }
     }
 }
