@@ -421,7 +421,7 @@ public class bench_compare implements Callable<Integer> {
 
         /** The two-sided 95% quantile of Student's t with df degrees of freedom. */
         static double t975(double df) {
-            return new TDistribution(null, df, TDistribution.DEFAULT_INVERSE_ABSOLUTE_ACCURACY).inverseCumulativeProbability(0.975);
+            return new TDistribution(null, df, 1e-14).inverseCumulativeProbability(0.975);
         }
 
         /**
