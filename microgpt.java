@@ -1,7 +1,10 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
-//JAVA_OPTIONS -XX:+UseSerialGC -Xms128m -Xmx128m -XX:NewRatio=1 -XX:-UsePerfData
+//JAVA_OPTIONS -XX:+UseSerialGC -Xms128m -XX:NewRatio=1 -XX:MaxRAMPercentage=75 -XX:-UsePerfData
+// The JVM: the serial collector, and a young generation as large as the old one (NewRatio=1), so that
+// each step's graph (~4 MB of garbage) dies young and costs a collection almost nothing; a 128 MB
+// initial heap that grows only when a larger model needs it, up to 75% of the machine's memory.
 
 /*
  * The most atomic way to train and sample a GPT in pure, dependency-free Java.
@@ -56,7 +59,8 @@ public class microgpt implements Callable<Integer> {
     boolean timing;
 
     /** The //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
-    static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms128m -Xmx128m -XX:NewRatio=1 -XX:-UsePerfData";
+    static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms128m -XX:NewRatio=1 -XX:MaxRAMPercentage=75 -XX:-UsePerfData";
+    static final String SCRIPT = "microgpt.java";
     static final String DEFAULT_INPUT = "input.txt";
     static final String NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
 
@@ -78,7 +82,13 @@ public class microgpt implements Callable<Integer> {
             }
             throw ex;
         });
-        return cmd.execute(args);
+        try {
+            return cmd.execute(args);
+        } catch (OutOfMemoryError e) { // what the estimate in checkFits missed: still one line, no stack trace
+            System.err.println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
+                    + gib(Runtime.getRuntime().maxMemory()) + "); " + fix(2.0 * Runtime.getRuntime().maxMemory()));
+            return 1;
+        }
     }
 
     /** A problem with the user's input or options: reported as one line, never as a stack trace. */
@@ -107,6 +117,27 @@ public class microgpt implements Callable<Integer> {
         }
     }
 
+    /** What to do when a model needs `needed` bytes of heap: more heap if the machine has the memory, else a smaller model. */
+    static String fix(double needed) {
+        String smaller = "choose a smaller model (--n-embd, --n-layer, --block-size)";
+        double ram = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        if (needed > 0.9 * ram) return "that is more than this machine's " + gib(ram) + " of memory: " + smaller;
+        return "give Java more heap (./jbang --runtime-option=-Xmx" + (long) Math.ceil(needed * 1.25 / (1L << 30))
+                + "g " + SCRIPT + " ...) or " + smaller;
+    }
+
+    /** Stops at once, with one line, when the model cannot fit in the heap this JVM will allow. */
+    static void checkFits(Config config, int vocab_size) {
+        double needed = GPT.heap_needed(config, vocab_size), limit = Runtime.getRuntime().maxMemory();
+        if (needed > limit)
+            throw UserError.input("this model needs about " + gib(needed) + " of heap (parameters, Adam's buffers and one "
+                    + "step's graph at --block-size " + config.block_size() + "), more than this JVM's limit of " + gib(limit)
+                    + "; " + fix(needed));
+    }
+
+    static String gib(double bytes) { return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30)); }
+
     static void checkRunOptions(int steps, double temperature, int samples) {
         if (steps < 0) throw UserError.usage("--steps must be 0 or more (got " + steps + ")");
         if (!(temperature > 0) || Double.isInfinite(temperature))
@@ -134,6 +165,7 @@ public class microgpt implements Callable<Integer> {
             out.println("vocab size: " + tok.vocab_size);
 
             // Initialize the parameters, to store the knowledge of the model
+            checkFits(config, tok.vocab_size); // before allocating: does it fit in the heap this JVM may use?
             GPT model = new GPT(config, tok.vocab_size, random);
             out.println("num params: " + model.params.length);
 
@@ -397,6 +429,19 @@ public class microgpt implements Callable<Integer> {
                 state_dict.put("layer" + i + ".mlp_fc2", matrix(n_embd, 4 * n_embd, random));
             }
             params = state_dict.values().stream().flatMap(Arrays::stream).flatMap(Arrays::stream).toArray(Value[]::new);
+        }
+
+        /**
+         * About how many heap bytes this model needs: its parameters (a Value of ~40 bytes each) and
+         * Adam's two doubles per parameter, plus the graph of one step over a full block (~80 bytes per
+         * node with its child and local-gradient arrays). Each linear layer makes 2*nin+1 nodes per
+         * output; attention at position t makes ~4*n_embd*(t+1) per layer.
+         */
+        static double heap_needed(Config c, int vocab_size) {
+            double n = c.n_embd(), L = c.n_layer(), B = c.block_size(), V = vocab_size;
+            double params = 2 * V * n + B * n + 12 * L * n * n;
+            double graph = B * (2 * (V * n + 12 * L * n * n) + 8 * L * n + 3 * V) + 2 * L * n * B * B;
+            return params * (40 + 16) + graph * 80;
         }
 
         static Value[][] matrix(int nout, int nin, Random random) {

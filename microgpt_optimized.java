@@ -2,11 +2,12 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //COMPILE_OPTIONS -XDstringConcat=inline
-//JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -Xmx64m -XX:TieredStopAtLevel=1 -XX:-UsePerfData
+//JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData
 // CHANGE 11: javac compiles string concatenation to StringBuilder calls instead of invokedynamic,
 // whose every call site builds code the first time it runs (~3 ms for the first sample line).
-// CHANGE 15: the JVM for a half-second run: the serial collector and a small heap (little memory,
-// no GC threads), C1 only (a 1000-step run is over before C2's code would pay back its compiling).
+// CHANGE 15: the JVM for a half-second run: the serial collector (no GC threads) and a small initial heap
+// that grows only if a larger model needs it (up to 75% of RAM), C1 only (a 1000-step run is over
+// before C2's code would pay back its compiling).
 
 /*
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
@@ -68,7 +69,8 @@ public class microgpt_optimized implements Callable<Integer> {
     enum KVLayout { nested, flat }
 
     /** The //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
-    static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms24m -Xmx64m -XX:TieredStopAtLevel=1 -XX:-UsePerfData";
+    static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData";
+    static final String SCRIPT = "microgpt_optimized.java";
     static final String DEFAULT_INPUT = "input.txt";
     static final String NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
 
@@ -90,7 +92,13 @@ public class microgpt_optimized implements Callable<Integer> {
             }
             throw ex;
         });
-        return cmd.execute(args);
+        try {
+            return cmd.execute(args);
+        } catch (OutOfMemoryError e) { // what the estimate in checkFits missed: still one line, no stack trace
+            System.err.println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
+                    + gib(Runtime.getRuntime().maxMemory()) + "); " + fix(2.0 * Runtime.getRuntime().maxMemory()));
+            return 1;
+        }
     }
 
     /** A problem with the user's input or options: reported as one line, never as a stack trace. */
@@ -119,6 +127,27 @@ public class microgpt_optimized implements Callable<Integer> {
         }
     }
 
+    /** What to do when a model needs `needed` bytes of heap: more heap if the machine has the memory, else a smaller model. */
+    static String fix(double needed) {
+        String smaller = "choose a smaller model (--n-embd, --n-layer, --block-size)";
+        double ram = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        if (needed > 0.9 * ram) return "that is more than this machine's " + gib(ram) + " of memory: " + smaller;
+        return "give Java more heap (./jbang --runtime-option=-Xmx" + (long) Math.ceil(needed * 1.25 / (1L << 30))
+                + "g " + SCRIPT + " ...) or " + smaller;
+    }
+
+    /** Stops at once, with one line, when the model cannot fit in the heap this JVM will allow. */
+    static void checkFits(Config config, int vocab_size) {
+        double needed = GPT.heap_needed(config, vocab_size), limit = Runtime.getRuntime().maxMemory();
+        if (needed > limit)
+            throw UserError.input("this model needs about " + gib(needed) + " of heap (parameters, Adam's buffers and one "
+                    + "step's graph at --block-size " + config.block_size() + "), more than this JVM's limit of " + gib(limit)
+                    + "; " + fix(needed));
+    }
+
+    static String gib(double bytes) { return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30)); }
+
     static void checkRunOptions(int steps, double temperature, int samples) {
         if (steps < 0) throw UserError.usage("--steps must be 0 or more (got " + steps + ")");
         if (!(temperature > 0) || Double.isInfinite(temperature))
@@ -146,6 +175,7 @@ public class microgpt_optimized implements Callable<Integer> {
             out.println("vocab size: " + tok.vocab_size);
 
             // Initialize the parameters, to store the knowledge of the model
+            checkFits(config, tok.vocab_size); // before allocating: does it fit in the heap this JVM may use?
             GPT model = new GPT(config, tok.vocab_size, random, kvLayout == KVLayout.flat);
             out.println("num params: " + model.num_params);
 
@@ -759,6 +789,19 @@ public class microgpt_optimized implements Callable<Integer> {
             head_weights = new int[n_head];
             losses = new int[block_size];
             probs = new double[vocab_size];
+        }
+
+        /**
+         * About how many heap bytes this model needs: every node (parameters first, then one step's graph
+         * over a full block) is 37 bytes of tape arrays, and growing the tape holds the old arrays and the
+         * new, twice as large, at once (x3); plus Adam's two doubles per parameter. A linear layer is one
+         * node per output; attention at position t adds ~3*n_head*(t+1) nodes per layer.
+         */
+        static double heap_needed(Config c, int vocab_size) {
+            double n = c.n_embd(), L = c.n_layer(), B = c.block_size(), V = vocab_size, H = c.n_head();
+            double params = 2 * V * n + B * n + 12 * L * n * n;
+            double graph = B * (3 * V + 20 * L * n + 10 * n) + 1.5 * L * H * B * B;
+            return (params + graph) * 37 * 3 + params * 16;
         }
 
         private Matrix matrix(String name, int nout, int nin, Random random) {

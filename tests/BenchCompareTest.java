@@ -317,6 +317,13 @@ class BenchCompareTest {
         assertEquals(String.join(" ", bench_compare.SAME_JVM_OPTIONS), bench_compare.SAME_JVM_OPTIONS_TEXT);
     }
 
+    @Test
+    void testsRunInTheJvmRunTestsChoseForThem() {
+        List<String> args = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        assertTrue(args.containsAll(RunTests.TEST_JVM_OPTIONS), "the forked test JVM's options: " + args);
+        assertFalse(args.contains("-XX:TieredStopAtLevel=1"), "no engine option leaks into the tests: " + args);
+    }
+
     /** The README and the diff of the two engines rely on it: from the RNG on, they are the same text. */
     @Test
     void enginesShareTheirRngAndOutputCodeVerbatim() throws IOException {

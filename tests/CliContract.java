@@ -29,6 +29,9 @@ abstract class CliContract {
     /** The golden trace of the Python script this engine ports, for the default run. */
     abstract String defaultGolden();
 
+    /** Model size options needing more than the tests' 2 GiB heap and less than this machine's memory (24 GiB). */
+    abstract String[] tooLargeForTheTestHeap();
+
     // ---- Golden parity with the Python references ----------------------------------------------
 
     /** Runs the engine on names.txt with args, and compares every loss (1e-12) and every name with a trace. */
@@ -51,6 +54,40 @@ abstract class CliContract {
     @Test
     void seed3Run100StepsMatchesMicrogptPy(@TempDir Path tmp) throws IOException {
         assertMatchesGolden("microgpt_py_seed3_100steps.txt", tmp, "--seed", "3", "--steps", "100");
+    }
+
+    // ---- Model sizes: what fits in memory trains, what cannot is refused at once ----------------
+
+    @Test
+    void aLargerModelOnLongDocumentsTrainsAndSamples(@TempDir Path tmp) throws IOException {
+        // 64 wide, 2 layers, a 32-character block filled by every document: ~104k parameters, and in
+        // microgpt.java ~0.5 GB of graph per step (it ran out of a fixed 128 MB heap before)
+        String line = "the quick brown fox jumps over the lazy dog again";
+        Path prose = TestSupport.writeFile(tmp, "prose.txt", line + "\n" + line.toUpperCase() + "\n");
+        TestSupport.Run r = run("--input", prose.toString(), "--n-embd", "64", "--n-layer", "2", "--block-size", "32",
+                "--steps", "1", "--samples", "2");
+        assertEquals(0, r.exit(), r.err());
+        int vocab = (int) (line + line.toUpperCase()).chars().distinct().count() + 1;
+        assertTrue(r.out().contains("vocab size: " + vocab + "\nnum params: " + (2 * vocab * 64 + 32 * 64 + 2 * 12 * 64 * 64) + "\n"), r.out());
+        assertTrue(r.out().contains("step    1 /    1 | loss "), r.out());
+        assertEquals(2, TestSupport.samplesOf(r.out()).size(), r.out());
+    }
+
+    @Test
+    void aModelThatFitsTheMachineButNotTheHeapIsToldHowToGetMoreHeap() {
+        TestSupport.Run r = run(TestSupport.concat(tooLargeForTheTestHeap(), "--input", TestSupport.tinyNames().toString(), "--steps", "1"));
+        r.assertOneLineErrorAfter("num docs: 64\nvocab size: 24\n", 1, commandName() + ": this model needs about ", "more than this JVM's limit of ",
+                " GiB; give Java more heap (./jbang --runtime-option=-Xmx", "g " + commandName().replace('-', '_') + ".java ...) "
+                + "or choose a smaller model");
+    }
+
+    @Test
+    void aModelThatCannotFitIsRefusedBeforeAllocating() { // after the data (the vocabulary sets the size), before the model
+        // --n-embd 16384: ~3.2e9 parameters
+        TestSupport.Run r = run("--input", TestSupport.tinyNames().toString(), "--n-embd", "16384", "--steps", "1");
+        r.assertOneLineErrorAfter("num docs: 64\nvocab size: 24\n", 1, commandName() + ": this model needs about ", " GiB of heap (parameters, Adam's buffers and "
+                + "one step's graph at --block-size 16), more than this JVM's limit of ", "that is more than this machine's ",
+                " of memory: choose a smaller model (--n-embd, --n-layer, --block-size)");
     }
 
     // ---- Output format -------------------------------------------------------------------------
@@ -180,6 +217,7 @@ class MicrogptCliTest extends CliContract {
     String commandName() { return "microgpt"; }
     String formatFixed4(double x) { return microgpt.formatFixed4(x); }
     String defaultGolden() { return "microgpt_py_default.txt"; }
+    String[] tooLargeForTheTestHeap() { return new String[]{"--n-embd", "256", "--n-layer", "2", "--block-size", "32"}; } // ~8 GB
 }
 
 class MicrogptOptimizedCliTest extends CliContract {
@@ -187,4 +225,5 @@ class MicrogptOptimizedCliTest extends CliContract {
     String commandName() { return "microgpt-optimized"; }
     String formatFixed4(double x) { return microgpt_optimized.formatFixed4(x); }
     String defaultGolden() { return "microgpt_optimized_py_default.txt"; }
+    String[] tooLargeForTheTestHeap() { return new String[]{"--n-embd", "1024", "--n-layer", "4", "--block-size", "64"}; } // ~6 GB
 }

@@ -8,12 +8,13 @@
 //SOURCES MicrogptTest.java
 //SOURCES MicrogptOptimizedTest.java
 //SOURCES BenchCompareTest.java
-//JAVA_OPTIONS -Xmx1g
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -40,7 +41,26 @@ public class RunTests implements Callable<Integer> {
     @Option(names = "--only", paramLabel = "TEXT", description = "Run only the test classes whose name contains TEXT.")
     String only;
 
-    public static void main(String... args) {
+    /**
+     * The JVM the tests run in, chosen here on purpose. JBang merges the //JAVA_OPTIONS of every file this
+     * script //SOURCES, the engines' last (C1 only, small heaps: right for a half-second engine run, not for
+     * a test suite), so a //JAVA_OPTIONS line here would be dead. main() therefore starts the suite in a JVM
+     * of its own, as Maven Surefire forks one: the serial collector, room for the largest in-process model
+     * the tests train (2 GiB), and full tiered compilation (C2 for the 1000-step golden runs).
+     */
+    static final List<String> TEST_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms256m", "-Xmx2g", "-XX:+TieredCompilation",
+            "-XX:-UsePerfData", "-Dmicrogpt.tests.forked=true");
+
+    public static void main(String... args) throws Exception {
+        if (!Boolean.getBoolean("microgpt.tests.forked")) {
+            String javaExe = ProcessHandle.current().info().command()
+                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            List<String> cmd = new ArrayList<>(List.of(javaExe));
+            cmd.addAll(TEST_JVM_OPTIONS);
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RunTests.class.getName()));
+            cmd.addAll(List.of(args));
+            System.exit(new ProcessBuilder(cmd).inheritIO().start().waitFor());
+        }
         System.exit(new CommandLine(new RunTests()).execute(args));
     }
 

@@ -94,8 +94,13 @@ final class TestSupport {
     record Run(int exit, String out, String err) {
         /** Bad input: one line on stderr, no stack trace, nothing on stdout. */
         void assertOneLineError(int code, String... fragments) {
+            assertOneLineErrorAfter("", code, fragments);
+        }
+
+        /** Bad input found after the run printed stdout (no more): one line on stderr, no stack trace. */
+        void assertOneLineErrorAfter(String stdout, int code, String... fragments) {
             assertEquals(code, exit, "exit code; stderr was: " + err);
-            assertEquals("", out, "nothing on stdout");
+            assertEquals(stdout, out, "stdout");
             assertTrue(err.endsWith("\n") && err.indexOf('\n') == err.length() - 1, "exactly one line on stderr: " + err);
             assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack trace: " + err);
             for (String f : fragments) assertTrue(err.contains(f), "stderr should mention '" + f + "': " + err);
