@@ -7,7 +7,8 @@
 // initial heap that grows only when a larger model needs it, up to 75% of the machine's memory.
 
 /*
- * The most atomic way to train and sample a GPT in pure, dependency-free Java.
+ * The most atomic way to train and sample a GPT in pure Java: the algorithm uses nothing but the JDK
+ * (picocli, the one dependency, only reads the command line).
  * A line-by-line port of Andrej Karpathy's microgpt.py: same algorithm, same random numbers,
  * same printed output. Everything else is just efficiency.
  */
@@ -23,6 +24,7 @@ import java.nio.charset.*;
 import java.nio.file.*;
 import java.util.*;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.*;
 
@@ -63,87 +65,6 @@ public class microgpt implements Callable<Integer> {
     static final String SCRIPT = "microgpt.java";
     static final String DEFAULT_INPUT = "input.txt";
     static final String NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
-
-    public static void main(String... args) {
-        System.exit(run(new microgpt(), args));
-    }
-
-    /** Runs the command with our error handling: one line on stderr, exit 2 for usage, 1 for input. */
-    static int run(Callable<Integer> command, String... args) {
-        CommandLine cmd = new CommandLine(command);
-        cmd.setParameterExceptionHandler((ex, a) -> {
-            System.err.println(cmd.getCommandName() + ": " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
-            if (ex instanceof UserError) {
-                System.err.println(c.getCommandName() + ": " + ex.getMessage());
-                return ((UserError) ex).exitCode;
-            }
-            throw ex;
-        });
-        try {
-            return cmd.execute(args);
-        } catch (OutOfMemoryError e) { // what the estimate in checkFits missed: still one line, no stack trace
-            System.err.println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
-                    + gib(Runtime.getRuntime().maxMemory()) + "); " + fix(2.0 * Runtime.getRuntime().maxMemory()));
-            return 1;
-        }
-    }
-
-    /** A problem with the user's input or options: reported as one line, never as a stack trace. */
-    static final class UserError extends RuntimeException {
-        final int exitCode;
-        UserError(int exitCode, String message) { super(message); this.exitCode = exitCode; }
-        static UserError usage(String message) { return new UserError(2, message); }
-        static UserError input(String message) { return new UserError(1, message); }
-    }
-
-    /** The model's shape, checked once so every engine and tool rejects the same bad values. */
-    record Config(int n_layer, int n_embd, int block_size, int n_head) {
-        Config {
-            if (n_layer < 1) throw UserError.usage("--n-layer must be at least 1 (got " + n_layer + ")");
-            if (n_embd < 1) throw UserError.usage("--n-embd must be at least 1 (got " + n_embd + ")");
-            if (n_head < 1) throw UserError.usage("--n-head must be at least 1 (got " + n_head + ")");
-            if (block_size < 1) throw UserError.usage("--block-size must be at least 1 (got " + block_size + ")");
-            if (n_embd % n_head != 0)
-                throw UserError.usage("--n-embd (" + n_embd + ") must be divisible by --n-head (" + n_head
-                        + "); try --n-head " + largestDivisorAtMost(n_embd, n_head));
-        }
-        int head_dim() { return n_embd / n_head; }
-        static int largestDivisorAtMost(int n, int max) {
-            for (int d = Math.min(n, max); d > 1; d--) if (n % d == 0) return d;
-            return 1;
-        }
-    }
-
-    /** What to do when a model needs `needed` bytes of heap: more heap if the machine has the memory, else a smaller model. */
-    static String fix(double needed) {
-        String smaller = "choose a smaller model (--n-embd, --n-layer, --block-size)";
-        double ram = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getTotalMemorySize();
-        if (needed > 0.9 * ram) return "that is more than this machine's " + gib(ram) + " of memory: " + smaller;
-        return "give Java more heap (./jbang --runtime-option=-Xmx" + (long) Math.ceil(needed * 1.25 / (1L << 30))
-                + "g " + SCRIPT + " ...) or " + smaller;
-    }
-
-    /** Stops at once, with one line, when the model cannot fit in the heap this JVM will allow. */
-    static void checkFits(Config config, int vocab_size) {
-        double needed = GPT.heap_needed(config, vocab_size), limit = Runtime.getRuntime().maxMemory();
-        if (needed > limit)
-            throw UserError.input("this model needs about " + gib(needed) + " of heap (parameters, Adam's buffers and one "
-                    + "step's graph at --block-size " + config.block_size() + "), more than this JVM's limit of " + gib(limit)
-                    + "; " + fix(needed));
-    }
-
-    static String gib(double bytes) { return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30)); }
-
-    static void checkRunOptions(int steps, double temperature, int samples) {
-        if (steps < 0) throw UserError.usage("--steps must be 0 or more (got " + steps + ")");
-        if (!(temperature > 0) || Double.isInfinite(temperature))
-            throw UserError.usage("--temperature must be a number > 0, such as 0.5 (got " + temperature + ")");
-        if (samples < 0) throw UserError.usage("--samples must be 0 or more (got " + samples + ")");
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -229,59 +150,12 @@ public class microgpt implements Callable<Integer> {
         return docs;
     }
 
-    /** Python: [l.strip() for l in text.strip().split('\n') if l.strip()], after universal newlines. */
+    /**
+     * Python: [l.strip() for l in text.strip().split('\n') if l.strip()], after universal newlines:
+     * lines() splits on the same three line endings (\n, \r\n, \r).
+     */
     static List<String> splitDocs(String text) {
-        List<String> docs = new ArrayList<>();
-        int start = 0, n = text.length();
-        for (int i = 0; i <= n; i++) {
-            char c = i < n ? text.charAt(i) : '\n';
-            if (c == '\n' || c == '\r') {
-                String line = pyStrip(text.substring(start, i));
-                if (!line.isEmpty()) docs.add(line);
-                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') i++; // \r\n is one newline
-                start = i + 1;
-            }
-        }
-        return docs;
-    }
-
-    /** Python's str.strip(): removes leading and trailing characters for which str.isspace() is true. */
-    static String pyStrip(String s) {
-        int b = 0, e = s.length();
-        while (b < e && pyIsSpace(s.charAt(b))) b++;
-        while (e > b && pyIsSpace(s.charAt(e - 1))) e--;
-        return s.substring(b, e);
-    }
-
-    static boolean pyIsSpace(char c) {
-        return (c >= '\t' && c <= '\r') || (c >= '\u001c' && c <= ' ') || c == '\u0085' || c == '\u00a0'
-                || c == '\u1680' || (c >= '\u2000' && c <= '\u200a') || c == '\u2028' || c == '\u2029'
-                || c == '\u202f' || c == '\u205f' || c == '\u3000';
-    }
-
-    /** Downloads url to target through a temporary file that is renamed into place when complete. */
-    static void download(String url, Path target) {
-        url = System.getProperty("microgpt.namesUrl", url); // tests point this at a local server
-        System.err.println("downloading " + url + " to " + target + " ...");
-        Path tmp = null;
-        try {
-            Path dir = target.toAbsolutePath().getParent();
-            tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
-            HttpURLConnection conn = (HttpURLConnection) new URL(url).openConnection();
-            conn.setConnectTimeout(10_000);
-            conn.setReadTimeout(30_000);
-            if (conn.getResponseCode() != 200) throw new IOException("HTTP " + conn.getResponseCode());
-            try (InputStream in = conn.getInputStream()) {
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (Exception e) {
-            throw UserError.input("could not download " + url + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); put a names file at "
-                    + target + " or pass --input FILE");
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
-        }
+        return text.lines().map(microgpt::pyStrip).filter(line -> !line.isEmpty()).collect(Collectors.toCollection(ArrayList::new));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -295,9 +169,7 @@ public class microgpt implements Callable<Integer> {
         final int vocab_size; // number of unique tokens, +1 for BOS
 
         Tokenizer(List<String> docs) {
-            TreeSet<Integer> set = new TreeSet<>();
-            for (String doc : docs) doc.codePoints().forEach(set::add);
-            uchars = set.stream().mapToInt(Integer::intValue).toArray();
+            uchars = docs.stream().flatMapToInt(String::codePoints).distinct().sorted().toArray(); // sorted(set(''.join(docs)))
             BOS = uchars.length;
             vocab_size = uchars.length + 1;
         }
@@ -333,7 +205,7 @@ public class microgpt implements Callable<Integer> {
         double grad;                 // d(loss)/d(this node), computed in the backward pass
         final Value[] _children;     // children of this node in the computation graph
         final double[] _local_grads; // local derivative of this node w.r.t. each child
-        int visited;                 // the backward pass number that last visited this node (Python: a set)
+        Object visited;              // the mark of the backward pass that last visited it (Python: a set)
 
         Value(double data) { this(data, NO_CHILDREN, NO_GRADS); }
         Value(double data, Value[] children, double[] local_grads) {
@@ -356,20 +228,14 @@ public class microgpt implements Callable<Integer> {
         Value div(Value other) { return mul(other.pow(-1)); }           // a / b is a * b**-1
         Value div(double other) { return mul(Math.pow(other, -1)); }
 
-        private static int passes;
-        private static final ArrayList<Value> topo = new ArrayList<>();
-        private static final ArrayList<Value> stack = new ArrayList<>();
-        private static int[] next = new int[64];
-
         void backward() {
             // topological order of all of the children in the graph: the post-order of a depth-first
             // walk, children in order. Python recurses; we keep an explicit stack (graphs are deep).
-            int pass = ++passes;
-            topo.clear();
-            stack.clear();
+            Object pass = new Object(); // this pass's mark, instead of a set of visited nodes
+            List<Value> topo = new ArrayList<>(), stack = new ArrayList<>();
+            int[] next = new int[64];   // next[i]: the next child of stack[i] to visit
             stack.add(this);
             visited = pass;
-            next[0] = 0;
             while (!stack.isEmpty()) {
                 int top = stack.size() - 1;
                 Value v = stack.get(top);
@@ -392,7 +258,6 @@ public class microgpt implements Callable<Integer> {
                 Value v = topo.get(i);
                 for (int c = 0; c < v._children.length; c++) v._children[c].grad += v._local_grads[c] * v.grad;
             }
-            topo.clear(); // let the graph be collected
         }
     }
 
@@ -404,17 +269,15 @@ public class microgpt implements Callable<Integer> {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Parameters and model: GPT-2 with rmsnorm instead of layernorm, no biases, ReLU instead of GeLU
+    // Parameters, to store the knowledge of the model
     // ------------------------------------------------------------------------------------------
 
     static final class GPT {
-        final Config config;
         final int n_layer, n_embd, block_size, n_head, head_dim;
         final Map<String, Value[][]> state_dict = new LinkedHashMap<>();
         final Value[] params; // flattened, in state_dict order: Adam's order
 
         GPT(Config config, int vocab_size, Random random) {
-            this.config = config;
             n_layer = config.n_layer(); n_embd = config.n_embd(); block_size = config.block_size();
             n_head = config.n_head(); head_dim = config.head_dim();
             state_dict.put("wte", matrix(vocab_size, n_embd, random));
@@ -456,55 +319,11 @@ public class microgpt implements Callable<Integer> {
             for (int i = 0; i < n_layer; i++) cache.add(new ArrayList<>());
             return cache;
         }
-
-        /** Logits over the next token, given one token and its position; appends to the KV cache. */
-        Value[] gpt(int token_id, int pos_id, List<List<Value[]>> keys, List<List<Value[]>> values) {
-            Value[] tok_emb = state_dict.get("wte")[token_id]; // token embedding
-            Value[] pos_emb = state_dict.get("wpe")[pos_id];   // position embedding
-            Value[] x = new Value[n_embd];                     // joint token and position embedding
-            for (int i = 0; i < n_embd; i++) x[i] = tok_emb[i].add(pos_emb[i]);
-            x = rmsnorm(x); // not redundant: the backward pass goes through the residual connection
-
-            for (int li = 0; li < n_layer; li++) {
-                // 1) Multi-head attention block
-                Value[] x_residual = x;
-                x = rmsnorm(x);
-                Value[] q = linear(x, state_dict.get("layer" + li + ".attn_wq"));
-                Value[] k = linear(x, state_dict.get("layer" + li + ".attn_wk"));
-                Value[] v = linear(x, state_dict.get("layer" + li + ".attn_wv"));
-                keys.get(li).add(k);
-                values.get(li).add(v);
-                List<Value[]> k_all = keys.get(li), v_all = values.get(li);
-                Value[] x_attn = new Value[n_embd];
-                double scale = Math.pow(head_dim, 0.5); // head_dim**0.5
-                for (int h = 0; h < n_head; h++) {
-                    int hs = h * head_dim; // this head's slice is [hs, hs + head_dim)
-                    Value[] attn_logits = new Value[k_all.size()];
-                    for (int t = 0; t < k_all.size(); t++) {
-                        Value[] terms = new Value[head_dim];
-                        for (int j = 0; j < head_dim; j++) terms[j] = q[hs + j].mul(k_all.get(t)[hs + j]);
-                        attn_logits[t] = sum(terms).div(scale);
-                    }
-                    Value[] attn_weights = softmax(attn_logits);
-                    for (int j = 0; j < head_dim; j++) {
-                        Value[] terms = new Value[v_all.size()];
-                        for (int t = 0; t < v_all.size(); t++) terms[t] = attn_weights[t].mul(v_all.get(t)[hs + j]);
-                        x_attn[hs + j] = sum(terms); // head_out[j], concatenated
-                    }
-                }
-                x = linear(x_attn, state_dict.get("layer" + li + ".attn_wo"));
-                for (int i = 0; i < n_embd; i++) x[i] = x[i].add(x_residual[i]);
-                // 2) MLP block
-                x_residual = x;
-                x = rmsnorm(x);
-                x = linear(x, state_dict.get("layer" + li + ".mlp_fc1"));
-                for (int i = 0; i < x.length; i++) x[i] = x[i].relu();
-                x = linear(x, state_dict.get("layer" + li + ".mlp_fc2"));
-                for (int i = 0; i < n_embd; i++) x[i] = x[i].add(x_residual[i]);
-            }
-            return linear(x, state_dict.get("lm_head"));
-        }
     }
+
+    // ------------------------------------------------------------------------------------------
+    // The model: GPT-2 with rmsnorm instead of layernorm, no biases, ReLU instead of GeLU
+    // ------------------------------------------------------------------------------------------
 
     static Value[] linear(Value[] x, Value[][] w) {
         Value[] out = new Value[w.length];
@@ -535,6 +354,56 @@ public class microgpt implements Callable<Integer> {
         Value[] out = new Value[x.length];
         for (int i = 0; i < x.length; i++) out[i] = x[i].mul(scale);
         return out;
+    }
+
+    /** Logits over the next token, given one token and its position; appends to the KV cache. */
+    static Value[] gpt(GPT model, int token_id, int pos_id, List<List<Value[]>> keys, List<List<Value[]>> values) {
+        Map<String, Value[][]> state_dict = model.state_dict; // the Python's globals
+        int n_layer = model.n_layer, n_embd = model.n_embd, n_head = model.n_head, head_dim = model.head_dim;
+        Value[] tok_emb = state_dict.get("wte")[token_id]; // token embedding
+        Value[] pos_emb = state_dict.get("wpe")[pos_id];   // position embedding
+        Value[] x = new Value[n_embd];                     // joint token and position embedding
+        for (int i = 0; i < n_embd; i++) x[i] = tok_emb[i].add(pos_emb[i]);
+        x = rmsnorm(x); // not redundant: the backward pass goes through the residual connection
+
+        for (int li = 0; li < n_layer; li++) {
+            // 1) Multi-head attention block
+            Value[] x_residual = x;
+            x = rmsnorm(x);
+            Value[] q = linear(x, state_dict.get("layer" + li + ".attn_wq"));
+            Value[] k = linear(x, state_dict.get("layer" + li + ".attn_wk"));
+            Value[] v = linear(x, state_dict.get("layer" + li + ".attn_wv"));
+            keys.get(li).add(k);
+            values.get(li).add(v);
+            List<Value[]> k_all = keys.get(li), v_all = values.get(li);
+            Value[] x_attn = new Value[n_embd];
+            double scale = Math.pow(head_dim, 0.5); // head_dim**0.5
+            for (int h = 0; h < n_head; h++) {
+                int hs = h * head_dim; // this head's slice is [hs, hs + head_dim)
+                Value[] attn_logits = new Value[k_all.size()];
+                for (int t = 0; t < k_all.size(); t++) {
+                    Value[] terms = new Value[head_dim];
+                    for (int j = 0; j < head_dim; j++) terms[j] = q[hs + j].mul(k_all.get(t)[hs + j]);
+                    attn_logits[t] = sum(terms).div(scale);
+                }
+                Value[] attn_weights = softmax(attn_logits);
+                for (int j = 0; j < head_dim; j++) {
+                    Value[] terms = new Value[v_all.size()];
+                    for (int t = 0; t < v_all.size(); t++) terms[t] = attn_weights[t].mul(v_all.get(t)[hs + j]);
+                    x_attn[hs + j] = sum(terms); // head_out[j], concatenated
+                }
+            }
+            x = linear(x_attn, state_dict.get("layer" + li + ".attn_wo"));
+            for (int i = 0; i < n_embd; i++) x[i] = x[i].add(x_residual[i]);
+            // 2) MLP block
+            x_residual = x;
+            x = rmsnorm(x);
+            x = linear(x, state_dict.get("layer" + li + ".mlp_fc1"));
+            for (int i = 0; i < x.length; i++) x[i] = x[i].relu();
+            x = linear(x, state_dict.get("layer" + li + ".mlp_fc2"));
+            for (int i = 0; i < n_embd; i++) x[i] = x[i].add(x_residual[i]);
+        }
+        return linear(x, state_dict.get("lm_head"));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -568,8 +437,9 @@ public class microgpt implements Callable<Integer> {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Training and inference
+    // Training
     // ------------------------------------------------------------------------------------------
+
 
     /** The average next-token loss over one document: the graph all the way from the parameters. */
     static Value loss(GPT model, int[] tokens) {
@@ -578,7 +448,7 @@ public class microgpt implements Callable<Integer> {
         Value[] losses = new Value[n];
         for (int pos_id = 0; pos_id < n; pos_id++) {
             int token_id = tokens[pos_id], target_id = tokens[pos_id + 1];
-            Value[] logits = model.gpt(token_id, pos_id, keys, values);
+            Value[] logits = gpt(model, token_id, pos_id, keys, values);
             Value[] probs = softmax(logits);
             losses[pos_id] = probs[target_id].log().neg();
         }
@@ -593,13 +463,17 @@ public class microgpt implements Callable<Integer> {
         return loss.data;
     }
 
+    // ------------------------------------------------------------------------------------------
+    // Inference
+    // ------------------------------------------------------------------------------------------
+
     /** Samples one document, starting from BOS, until BOS or block_size tokens. */
     static String sample(GPT model, Tokenizer tok, double temperature, Random random) {
         List<List<Value[]>> keys = model.emptyCache(), values = model.emptyCache();
         int token_id = tok.BOS;
         StringBuilder sample = new StringBuilder();
         for (int pos_id = 0; pos_id < model.block_size; pos_id++) {
-            Value[] logits = model.gpt(token_id, pos_id, keys, values);
+            Value[] logits = gpt(model, token_id, pos_id, keys, values);
             Value[] scaled = new Value[logits.length];
             for (int i = 0; i < logits.length; i++) scaled[i] = logits[i].div(temperature);
             Value[] probs = softmax(scaled);
@@ -610,6 +484,130 @@ public class microgpt implements Callable<Integer> {
             sample.append(tok.decode(token_id));
         }
         return sample.toString();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Everything else: the command line, errors, files, Python's exact behaviour
+    // ------------------------------------------------------------------------------------------
+
+    public static void main(String... args) {
+        System.exit(run(new microgpt(), args));
+    }
+
+    /** Runs the command with our error handling: one line on stderr, exit 2 for usage, 1 for input. */
+    static int run(Callable<Integer> command, String... args) {
+        CommandLine cmd = new CommandLine(command);
+        cmd.setParameterExceptionHandler((ex, a) -> {
+            System.err.println(cmd.getCommandName() + ": " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof UserError) {
+                System.err.println(c.getCommandName() + ": " + ex.getMessage());
+                return ((UserError) ex).exitCode;
+            }
+            throw ex;
+        });
+        try {
+            return cmd.execute(args);
+        } catch (OutOfMemoryError e) { // what the estimate in checkFits missed: still one line, no stack trace
+            System.err.println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
+                    + gib(Runtime.getRuntime().maxMemory()) + "); " + fix(2.0 * Runtime.getRuntime().maxMemory()));
+            return 1;
+        }
+    }
+
+    /** A problem with the user's input or options: reported as one line, never as a stack trace. */
+    static final class UserError extends RuntimeException {
+        final int exitCode;
+        UserError(int exitCode, String message) { super(message); this.exitCode = exitCode; }
+        static UserError usage(String message) { return new UserError(2, message); }
+        static UserError input(String message) { return new UserError(1, message); }
+    }
+
+    /** The model's shape, checked once so every engine and tool rejects the same bad values. */
+    record Config(int n_layer, int n_embd, int block_size, int n_head) {
+        Config {
+            if (n_layer < 1) throw UserError.usage("--n-layer must be at least 1 (got " + n_layer + ")");
+            if (n_embd < 1) throw UserError.usage("--n-embd must be at least 1 (got " + n_embd + ")");
+            if (n_head < 1) throw UserError.usage("--n-head must be at least 1 (got " + n_head + ")");
+            if (block_size < 1) throw UserError.usage("--block-size must be at least 1 (got " + block_size + ")");
+            if (n_embd % n_head != 0)
+                throw UserError.usage("--n-embd (" + n_embd + ") must be divisible by --n-head (" + n_head
+                        + "); try --n-head " + largestDivisorAtMost(n_embd, n_head));
+        }
+        int head_dim() { return n_embd / n_head; }
+        static int largestDivisorAtMost(int n, int max) {
+            for (int d = Math.min(n, max); d > 1; d--) if (n % d == 0) return d;
+            return 1;
+        }
+    }
+
+    static void checkRunOptions(int steps, double temperature, int samples) {
+        if (steps < 0) throw UserError.usage("--steps must be 0 or more (got " + steps + ")");
+        if (!(temperature > 0) || Double.isInfinite(temperature))
+            throw UserError.usage("--temperature must be a number > 0, such as 0.5 (got " + temperature + ")");
+        if (samples < 0) throw UserError.usage("--samples must be 0 or more (got " + samples + ")");
+    }
+
+    /** What to do when a model needs `needed` bytes of heap: more heap if the machine has the memory, else a smaller model. */
+    static String fix(double needed) {
+        String smaller = "choose a smaller model (--n-embd, --n-layer, --block-size)";
+        double ram = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        if (needed > 0.9 * ram) return "that is more than this machine's " + gib(ram) + " of memory: " + smaller;
+        return "give Java more heap (./jbang --runtime-option=-Xmx" + (long) Math.ceil(needed * 1.25 / (1L << 30))
+                + "g " + SCRIPT + " ...) or " + smaller;
+    }
+
+    /** Stops at once, with one line, when the model cannot fit in the heap this JVM will allow. */
+    static void checkFits(Config config, int vocab_size) {
+        double needed = GPT.heap_needed(config, vocab_size), limit = Runtime.getRuntime().maxMemory();
+        if (needed > limit)
+            throw UserError.input("this model needs about " + gib(needed) + " of heap (parameters, Adam's buffers and one "
+                    + "step's graph at --block-size " + config.block_size() + "), more than this JVM's limit of " + gib(limit)
+                    + "; " + fix(needed));
+    }
+
+    static String gib(double bytes) { return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30)); }
+
+    /** Downloads url to target through a temporary file that is renamed into place when complete. */
+    static void download(String url, Path target) {
+        url = System.getProperty("microgpt.namesUrl", url); // tests point this at a local server
+        System.err.println("downloading " + url + " to " + target + " ...");
+        Path tmp = null;
+        try {
+            Path dir = target.toAbsolutePath().getParent();
+            tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
+            HttpURLConnection conn = (HttpURLConnection) new URL(url).openConnection();
+            conn.setConnectTimeout(10_000);
+            conn.setReadTimeout(30_000);
+            if (conn.getResponseCode() != 200) throw new IOException("HTTP " + conn.getResponseCode());
+            try (InputStream in = conn.getInputStream()) {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (Exception e) {
+            throw UserError.input("could not download " + url + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); put a names file at "
+                    + target + " or pass --input FILE");
+        } finally {
+            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    /** Python's str.strip(): removes leading and trailing characters for which str.isspace() is true. */
+    static String pyStrip(String s) {
+        int b = 0, e = s.length();
+        while (b < e && pyIsSpace(s.charAt(b))) b++;
+        while (e > b && pyIsSpace(s.charAt(e - 1))) e--;
+        return s.substring(b, e);
+    }
+
+    static boolean pyIsSpace(char c) {
+        return (c >= '\t' && c <= '\r') || (c >= '\u001c' && c <= ' ') || c == '\u0085' || c == '\u00a0'
+                || c == '\u1680' || (c >= '\u2000' && c <= '\u200a') || c == '\u2028' || c == '\u2029'
+                || c == '\u202f' || c == '\u205f' || c == '\u3000';
     }
 
     // ------------------------------------------------------------------------------------------
@@ -819,5 +817,4 @@ public class microgpt implements Callable<Integer> {
             try { writer.close(); Files.deleteIfExists(tmp); } catch (IOException ignored) { }
         }
     }
-
 }

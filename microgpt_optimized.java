@@ -74,87 +74,6 @@ public class microgpt_optimized implements Callable<Integer> {
     static final String DEFAULT_INPUT = "input.txt";
     static final String NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
 
-    public static void main(String... args) {
-        System.exit(run(new microgpt_optimized(), args));
-    }
-
-    /** Runs the command with our error handling: one line on stderr, exit 2 for usage, 1 for input. */
-    static int run(Callable<Integer> command, String... args) {
-        CommandLine cmd = new CommandLine(command);
-        cmd.setParameterExceptionHandler((ex, a) -> {
-            System.err.println(cmd.getCommandName() + ": " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
-            if (ex instanceof UserError) {
-                System.err.println(c.getCommandName() + ": " + ex.getMessage());
-                return ((UserError) ex).exitCode;
-            }
-            throw ex;
-        });
-        try {
-            return cmd.execute(args);
-        } catch (OutOfMemoryError e) { // what the estimate in checkFits missed: still one line, no stack trace
-            System.err.println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
-                    + gib(Runtime.getRuntime().maxMemory()) + "); " + fix(2.0 * Runtime.getRuntime().maxMemory()));
-            return 1;
-        }
-    }
-
-    /** A problem with the user's input or options: reported as one line, never as a stack trace. */
-    static final class UserError extends RuntimeException {
-        final int exitCode;
-        UserError(int exitCode, String message) { super(message); this.exitCode = exitCode; }
-        static UserError usage(String message) { return new UserError(2, message); }
-        static UserError input(String message) { return new UserError(1, message); }
-    }
-
-    /** The model's shape, checked once so every engine and tool rejects the same bad values. */
-    record Config(int n_layer, int n_embd, int block_size, int n_head) {
-        Config {
-            if (n_layer < 1) throw UserError.usage("--n-layer must be at least 1 (got " + n_layer + ")");
-            if (n_embd < 1) throw UserError.usage("--n-embd must be at least 1 (got " + n_embd + ")");
-            if (n_head < 1) throw UserError.usage("--n-head must be at least 1 (got " + n_head + ")");
-            if (block_size < 1) throw UserError.usage("--block-size must be at least 1 (got " + block_size + ")");
-            if (n_embd % n_head != 0)
-                throw UserError.usage("--n-embd (" + n_embd + ") must be divisible by --n-head (" + n_head
-                        + "); try --n-head " + largestDivisorAtMost(n_embd, n_head));
-        }
-        int head_dim() { return n_embd / n_head; }
-        static int largestDivisorAtMost(int n, int max) {
-            for (int d = Math.min(n, max); d > 1; d--) if (n % d == 0) return d;
-            return 1;
-        }
-    }
-
-    /** What to do when a model needs `needed` bytes of heap: more heap if the machine has the memory, else a smaller model. */
-    static String fix(double needed) {
-        String smaller = "choose a smaller model (--n-embd, --n-layer, --block-size)";
-        double ram = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getTotalMemorySize();
-        if (needed > 0.9 * ram) return "that is more than this machine's " + gib(ram) + " of memory: " + smaller;
-        return "give Java more heap (./jbang --runtime-option=-Xmx" + (long) Math.ceil(needed * 1.25 / (1L << 30))
-                + "g " + SCRIPT + " ...) or " + smaller;
-    }
-
-    /** Stops at once, with one line, when the model cannot fit in the heap this JVM will allow. */
-    static void checkFits(Config config, int vocab_size) {
-        double needed = GPT.heap_needed(config, vocab_size), limit = Runtime.getRuntime().maxMemory();
-        if (needed > limit)
-            throw UserError.input("this model needs about " + gib(needed) + " of heap (parameters, Adam's buffers and one "
-                    + "step's graph at --block-size " + config.block_size() + "), more than this JVM's limit of " + gib(limit)
-                    + "; " + fix(needed));
-    }
-
-    static String gib(double bytes) { return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30)); }
-
-    static void checkRunOptions(int steps, double temperature, int samples) {
-        if (steps < 0) throw UserError.usage("--steps must be 0 or more (got " + steps + ")");
-        if (!(temperature > 0) || Double.isInfinite(temperature))
-            throw UserError.usage("--temperature must be a number > 0, such as 0.5 (got " + temperature + ")");
-        if (samples < 0) throw UserError.usage("--samples must be 0 or more (got " + samples + ")");
-    }
-
     @Override
     public Integer call() throws Exception {
         Config config = new Config(nLayer, nEmbd, blockSize, nHead);
@@ -263,45 +182,6 @@ public class microgpt_optimized implements Callable<Integer> {
         return docs;
     }
 
-    /** Python's str.strip(): removes leading and trailing characters for which str.isspace() is true. */
-    static String pyStrip(String s) {
-        int b = 0, e = s.length();
-        while (b < e && pyIsSpace(s.charAt(b))) b++;
-        while (e > b && pyIsSpace(s.charAt(e - 1))) e--;
-        return s.substring(b, e);
-    }
-
-    static boolean pyIsSpace(char c) {
-        return (c >= '\t' && c <= '\r') || (c >= '\u001c' && c <= ' ') || c == '\u0085' || c == '\u00a0'
-                || c == '\u1680' || (c >= '\u2000' && c <= '\u200a') || c == '\u2028' || c == '\u2029'
-                || c == '\u202f' || c == '\u205f' || c == '\u3000';
-    }
-
-    /** Downloads url to target through a temporary file that is renamed into place when complete. */
-    static void download(String url, Path target) {
-        url = System.getProperty("microgpt.namesUrl", url); // tests point this at a local server
-        System.err.println("downloading " + url + " to " + target + " ...");
-        Path tmp = null;
-        try {
-            Path dir = target.toAbsolutePath().getParent();
-            tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
-            HttpURLConnection conn = (HttpURLConnection) new URL(url).openConnection();
-            conn.setConnectTimeout(10_000);
-            conn.setReadTimeout(30_000);
-            if (conn.getResponseCode() != 200) throw new IOException("HTTP " + conn.getResponseCode());
-            try (InputStream in = conn.getInputStream()) {
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (Exception e) {
-            throw UserError.input("could not download " + url + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); put a names file at "
-                    + target + " or pass --input FILE");
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
-        }
-    }
-
     // ------------------------------------------------------------------------------------------
     // Tokenizer
     // ------------------------------------------------------------------------------------------
@@ -361,12 +241,6 @@ public class microgpt_optimized implements Callable<Integer> {
             }
             tokens[n++] = BOS;
             return n;
-        }
-
-        int[] encode(String doc) {
-            int[] tokens = new int[doc.codePointCount(0, doc.length()) + 2];
-            encode(doc, tokens);
-            return tokens;
         }
 
         int index(int ch) { // stoi[ch]: one array read
@@ -493,7 +367,7 @@ public class microgpt_optimized implements Callable<Integer> {
 
         int leaf(double value) { return push(LEAF, value, 0, 0); }
         int add(int x, int y) { return push(ADD, data[x] + data[y], x, y); }
-        int sub(int x, int y) { return push(SUB, data[x] - data[y], x, y); }
+        int sub(int x, int y) { return push(SUB, data[x] - data[y], x, y); } // CHANGE 2: a - b, not a + (-1 * b)
         int mul(int x, int y) { return push(MUL, data[x] * data[y], x, y); }
         int add(int x, double k) { return push(ADD_CONST, data[x] + k, x, k); }
         int mul(int x, double k) { return push(MUL_CONST, data[x] * k, x, k); }
@@ -501,7 +375,7 @@ public class microgpt_optimized implements Callable<Integer> {
         int log(int x) { return push(LOG, Math.log(data[x]), x, 0); }
         int exp(int x) { return push(EXP, Math.exp(data[x]), x, 0); }
         int relu(int x) { return push(RELU, data[x] > 0 ? data[x] : 0, x, 0); }
-        int neg(int x) { return push(NEG, -data[x], x, 0); }
+        int neg(int x) { return push(NEG, -data[x], x, 0); }                 // CHANGE 2: -a, not a * -1 (same values)
 
         // Elementwise ops over vectors of len nodes (CHANGE 14): x + y, x + k, x * s (s a node), x * k, exp, relu
         int add(int x, int y, int len) {
@@ -708,7 +582,7 @@ public class microgpt_optimized implements Callable<Integer> {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Parameters and model: GPT-2 with rmsnorm instead of layernorm, no biases, ReLU instead of GeLU
+    // Parameters, to store the knowledge of the model
     // ------------------------------------------------------------------------------------------
 
     /**
@@ -751,37 +625,34 @@ public class microgpt_optimized implements Callable<Integer> {
     }
 
     static final class GPT {
-        final Config config;
         final int n_layer, n_embd, block_size, n_head, head_dim, vocab_size;
-        final Map<String, Matrix> state_dict = new LinkedHashMap<>();
         final Tape tape;
-        final int num_params; // the parameters are the first nodes of the tape, in state_dict order
+        final int num_params; // the parameters are the first nodes of the tape, in microgpt.java's state_dict order
         // CHANGE 8: the matrices of each layer, looked up once instead of by name at every position
         final Matrix wte, wpe, lm_head;
         final Matrix[] attn_wq, attn_wk, attn_wv, attn_wo, mlp_fc1, mlp_fc2;
         final KVCache cache;
-        private final int[] head_weights; // first node of each head's attention weights
-        private final int[] losses;       // the loss node of each position
-        private final double[] probs;     // sampling probabilities
+        final int[] head_weights; // first node of each head's attention weights
+        final int[] losses;       // the loss node of each position
+        final double[] probs;     // sampling probabilities
 
         GPT(Config config, int vocab_size, Random random, boolean flatCache) {
-            this.config = config;
             n_layer = config.n_layer(); n_embd = config.n_embd(); block_size = config.block_size();
             n_head = config.n_head(); head_dim = config.head_dim();
             this.vocab_size = vocab_size;
             tape = new Tape(4096);
-            wte = matrix("wte", vocab_size, n_embd, random);
-            wpe = matrix("wpe", block_size, n_embd, random);
-            lm_head = matrix("lm_head", vocab_size, n_embd, random);
+            wte = matrix(vocab_size, n_embd, random);
+            wpe = matrix(block_size, n_embd, random);
+            lm_head = matrix(vocab_size, n_embd, random);
             attn_wq = new Matrix[n_layer]; attn_wk = new Matrix[n_layer]; attn_wv = new Matrix[n_layer];
             attn_wo = new Matrix[n_layer]; mlp_fc1 = new Matrix[n_layer]; mlp_fc2 = new Matrix[n_layer];
             for (int i = 0; i < n_layer; i++) {
-                attn_wq[i] = matrix("layer" + i + ".attn_wq", n_embd, n_embd, random);
-                attn_wk[i] = matrix("layer" + i + ".attn_wk", n_embd, n_embd, random);
-                attn_wv[i] = matrix("layer" + i + ".attn_wv", n_embd, n_embd, random);
-                attn_wo[i] = matrix("layer" + i + ".attn_wo", n_embd, n_embd, random);
-                mlp_fc1[i] = matrix("layer" + i + ".mlp_fc1", 4 * n_embd, n_embd, random);
-                mlp_fc2[i] = matrix("layer" + i + ".mlp_fc2", n_embd, 4 * n_embd, random);
+                attn_wq[i] = matrix(n_embd, n_embd, random);
+                attn_wk[i] = matrix(n_embd, n_embd, random);
+                attn_wv[i] = matrix(n_embd, n_embd, random);
+                attn_wo[i] = matrix(n_embd, n_embd, random);
+                mlp_fc1[i] = matrix(4 * n_embd, n_embd, random);
+                mlp_fc2[i] = matrix(n_embd, 4 * n_embd, random);
             }
             num_params = tape.size;
             tape.mark = num_params;
@@ -804,66 +675,26 @@ public class microgpt_optimized implements Callable<Integer> {
             return (params + graph) * 37 * 3 + params * 16;
         }
 
-        private Matrix matrix(String name, int nout, int nin, Random random) {
+        private Matrix matrix(int nout, int nin, Random random) {
             Matrix m = new Matrix(tape.next(), nout, nin);
             for (int i = 0; i < nout * nin; i++) tape.leaf(random.gauss(0, 0.08)); // row by row
-            state_dict.put(name, m);
             return m;
-        }
-
-        /** Logits over the next token (the first of vocab_size nodes), given one token and its position. */
-        int gpt(int token_id, int pos_id, KVCache cache) {
-            Tape t = tape;
-            int tok_emb = wte.row(token_id); // token embedding
-            int pos_emb = wpe.row(pos_id);   // position embedding
-            int x = t.add(tok_emb, pos_emb, n_embd); // joint token and position embedding
-            x = rmsnorm(t, x, n_embd); // not redundant: the backward pass goes through the residual connection
-
-            for (int li = 0; li < n_layer; li++) {
-                // 1) Multi-head attention block
-                int x_residual = x;
-                x = rmsnorm(t, x, n_embd);
-                int q = linear(t, x, attn_wq[li]);
-                int k = linear(t, x, attn_wk[li]);
-                int v = linear(t, x, attn_wv[li]);
-                cache.put(li, pos_id, k, v);
-                int len = pos_id + 1;
-                double scale = 1 / Math.sqrt(head_dim);
-                for (int h = 0; h < n_head; h++) {
-                    int hs = h * head_dim; // this head's slice is [hs, hs + head_dim)
-                    int dots = t.next();
-                    for (int tt = 0; tt < len; tt++) t.dot(q + hs, cache.key(li, tt) + hs, head_dim);
-                    int attn_logits = t.mul(dots, scale, len);
-                    head_weights[h] = softmax(t, attn_logits, len);
-                }
-                int x_attn = t.next(); // the heads' outputs, concatenated
-                int[] v_all = cache.valueArray(li);
-                for (int h = 0; h < n_head; h++)
-                    for (int j = 0; j < head_dim; j++)
-                        t.dot_gather(head_weights[h], v_all, cache.valueOffset(li), h * head_dim + j, len);
-                x = linear(t, x_attn, attn_wo[li]);
-                x = t.add(x, x_residual, n_embd);
-                // 2) MLP block
-                x_residual = x;
-                x = rmsnorm(t, x, n_embd);
-                x = linear(t, x, mlp_fc1[li]);
-                x = t.relu(x, 4 * n_embd);
-                x = linear(t, x, mlp_fc2[li]);
-                x = t.add(x, x_residual, n_embd);
-            }
-            return linear(t, x, lm_head);
         }
     }
 
+    // ------------------------------------------------------------------------------------------
+    // The model: GPT-2 with rmsnorm instead of layernorm, no biases, ReLU instead of GeLU
+    // ------------------------------------------------------------------------------------------
+
     static int linear(Tape t, int x, Matrix w) {
-        return t.matvec(w.base(), w.nout(), w.nin(), x); // CHANGE 3: one dot node per output
+        return t.matvec(w.base(), w.nout(), w.nin(), x); // CHANGE 3, 13: one dot node per output, four rows at a time
     }
 
     static int softmax(Tape t, int logits, int len) {
         double max_val = Double.NEGATIVE_INFINITY; // a plain number: no gradient flows through the max
         for (int i = 0; i < len; i++) max_val = Math.max(max_val, t.data[logits + i]);
         int exps = t.exp(t.add(logits, -max_val, len), len);
-        int inv_total = t.pow(t.sum(exps, len), -1); // CHANGE 3: one sum node
+        int inv_total = t.pow(t.sum(exps, len), -1); // CHANGE 3: one sum node, and its **-1 taken once, not per element
         return t.mul(exps, inv_total, len);
     }
 
@@ -871,6 +702,54 @@ public class microgpt_optimized implements Callable<Integer> {
         int ms = t.mul(t.dot(x, x, len), Math.pow(len, -1)); // CHANGE 3: dot(x, x) / len(x)
         int scale = t.pow(t.add(ms, 1e-5), -0.5);
         return t.mul(x, scale, len);
+    }
+
+    /**
+     * Logits over the next token (the first of vocab_size nodes), given one token and its position.
+     * CHANGE 7, 9, 14: line for line microgpt.java's gpt(), on the tape: a vector is the index of its
+     * first node, and an elementwise op over a vector is one call (a run).
+     */
+    static int gpt(GPT model, int token_id, int pos_id, KVCache cache) {
+        Tape t = model.tape; // CHANGE 8: the matrices below are looked up once, not by name at every position
+        int n_layer = model.n_layer, n_embd = model.n_embd, n_head = model.n_head, head_dim = model.head_dim;
+        int tok_emb = model.wte.row(token_id); // token embedding
+        int pos_emb = model.wpe.row(pos_id);   // position embedding
+        int x = t.add(tok_emb, pos_emb, n_embd); // joint token and position embedding
+        x = rmsnorm(t, x, n_embd); // not redundant: the backward pass goes through the residual connection
+
+        for (int li = 0; li < n_layer; li++) {
+            // 1) Multi-head attention block
+            int x_residual = x;
+            x = rmsnorm(t, x, n_embd);
+            int q = linear(t, x, model.attn_wq[li]);
+            int k = linear(t, x, model.attn_wk[li]);
+            int v = linear(t, x, model.attn_wv[li]);
+            cache.put(li, pos_id, k, v); // CHANGE 4: written in place
+            int len = pos_id + 1;
+            double inv_sqrt = 1.0 / Math.sqrt(head_dim); // CHANGE 3: as microgpt_optimized.py, times 1/sqrt(head_dim)
+            for (int h = 0; h < n_head; h++) {
+                int hs = h * head_dim; // this head's slice is [hs, hs + head_dim)
+                int dots = t.next();
+                for (int tt = 0; tt < len; tt++) t.dot(q + hs, cache.key(li, tt) + hs, head_dim); // CHANGE 3: dot
+                int attn_logits = t.mul(dots, inv_sqrt, len);
+                model.head_weights[h] = softmax(t, attn_logits, len);
+            }
+            int x_attn = t.next(); // the heads' outputs, concatenated
+            int[] v_all = cache.valueArray(li);
+            for (int h = 0; h < n_head; h++)
+                for (int j = 0; j < head_dim; j++)
+                    t.dot_gather(model.head_weights[h], v_all, cache.valueOffset(li), h * head_dim + j, len); // CHANGE 3
+            x = linear(t, x_attn, model.attn_wo[li]);
+            x = t.add(x, x_residual, n_embd);
+            // 2) MLP block
+            x_residual = x;
+            x = rmsnorm(t, x, n_embd);
+            x = linear(t, x, model.mlp_fc1[li]);
+            x = t.relu(x, 4 * n_embd);
+            x = linear(t, x, model.mlp_fc2[li]);
+            x = t.add(x, x_residual, n_embd);
+        }
+        return linear(t, x, model.lm_head);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -910,8 +789,9 @@ public class microgpt_optimized implements Callable<Integer> {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Training and inference
+    // Training
     // ------------------------------------------------------------------------------------------
+
 
     /** The average next-token loss over one document: the node of the loss on the model's tape. */
     static int loss(GPT model, int[] tokens, int n_tokens) {
@@ -919,7 +799,7 @@ public class microgpt_optimized implements Callable<Integer> {
         int n = Math.min(model.block_size, n_tokens - 1);
         for (int pos_id = 0; pos_id < n; pos_id++) {
             int token_id = tokens[pos_id], target_id = tokens[pos_id + 1];
-            int logits = model.gpt(token_id, pos_id, model.cache);
+            int logits = gpt(model, token_id, pos_id, model.cache);
             // CHANGE 5: -log softmax(z)[target] = -(z[target] - logsumexp(z)): no probabilities on the graph
             model.losses[pos_id] = t.neg(t.sub(logits + target_id, t.lse(logits, model.vocab_size)));
         }
@@ -935,6 +815,10 @@ public class microgpt_optimized implements Callable<Integer> {
         return model.tape.data[loss];
     }
 
+    // ------------------------------------------------------------------------------------------
+    // Inference
+    // ------------------------------------------------------------------------------------------
+
     /** Samples one document, starting from BOS, until BOS or block_size tokens. */
     static String sample(GPT model, Tokenizer tok, double temperature, Random random) {
         Tape t = model.tape;
@@ -945,7 +829,7 @@ public class microgpt_optimized implements Callable<Integer> {
             StringBuilder sample = new StringBuilder();
             double[] probs = model.probs;
             for (int pos_id = 0; pos_id < model.block_size; pos_id++) {
-                int logits = model.gpt(token_id, pos_id, model.cache);
+                int logits = gpt(model, token_id, pos_id, model.cache);
                 double max_val = Double.NEGATIVE_INFINITY;
                 for (int i = 0; i < probs.length; i++) max_val = Math.max(max_val, t.data[logits + i]);
                 double total = 0.0;
@@ -960,6 +844,130 @@ public class microgpt_optimized implements Callable<Integer> {
             t.grad_enabled = true;
             t.reset();
         }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Everything else: the command line, errors, files, Python's exact behaviour
+    // ------------------------------------------------------------------------------------------
+
+    public static void main(String... args) {
+        System.exit(run(new microgpt_optimized(), args));
+    }
+
+    /** Runs the command with our error handling: one line on stderr, exit 2 for usage, 1 for input. */
+    static int run(Callable<Integer> command, String... args) {
+        CommandLine cmd = new CommandLine(command);
+        cmd.setParameterExceptionHandler((ex, a) -> {
+            System.err.println(cmd.getCommandName() + ": " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof UserError) {
+                System.err.println(c.getCommandName() + ": " + ex.getMessage());
+                return ((UserError) ex).exitCode;
+            }
+            throw ex;
+        });
+        try {
+            return cmd.execute(args);
+        } catch (OutOfMemoryError e) { // what the estimate in checkFits missed: still one line, no stack trace
+            System.err.println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
+                    + gib(Runtime.getRuntime().maxMemory()) + "); " + fix(2.0 * Runtime.getRuntime().maxMemory()));
+            return 1;
+        }
+    }
+
+    /** A problem with the user's input or options: reported as one line, never as a stack trace. */
+    static final class UserError extends RuntimeException {
+        final int exitCode;
+        UserError(int exitCode, String message) { super(message); this.exitCode = exitCode; }
+        static UserError usage(String message) { return new UserError(2, message); }
+        static UserError input(String message) { return new UserError(1, message); }
+    }
+
+    /** The model's shape, checked once so every engine and tool rejects the same bad values. */
+    record Config(int n_layer, int n_embd, int block_size, int n_head) {
+        Config {
+            if (n_layer < 1) throw UserError.usage("--n-layer must be at least 1 (got " + n_layer + ")");
+            if (n_embd < 1) throw UserError.usage("--n-embd must be at least 1 (got " + n_embd + ")");
+            if (n_head < 1) throw UserError.usage("--n-head must be at least 1 (got " + n_head + ")");
+            if (block_size < 1) throw UserError.usage("--block-size must be at least 1 (got " + block_size + ")");
+            if (n_embd % n_head != 0)
+                throw UserError.usage("--n-embd (" + n_embd + ") must be divisible by --n-head (" + n_head
+                        + "); try --n-head " + largestDivisorAtMost(n_embd, n_head));
+        }
+        int head_dim() { return n_embd / n_head; }
+        static int largestDivisorAtMost(int n, int max) {
+            for (int d = Math.min(n, max); d > 1; d--) if (n % d == 0) return d;
+            return 1;
+        }
+    }
+
+    static void checkRunOptions(int steps, double temperature, int samples) {
+        if (steps < 0) throw UserError.usage("--steps must be 0 or more (got " + steps + ")");
+        if (!(temperature > 0) || Double.isInfinite(temperature))
+            throw UserError.usage("--temperature must be a number > 0, such as 0.5 (got " + temperature + ")");
+        if (samples < 0) throw UserError.usage("--samples must be 0 or more (got " + samples + ")");
+    }
+
+    /** What to do when a model needs `needed` bytes of heap: more heap if the machine has the memory, else a smaller model. */
+    static String fix(double needed) {
+        String smaller = "choose a smaller model (--n-embd, --n-layer, --block-size)";
+        double ram = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        if (needed > 0.9 * ram) return "that is more than this machine's " + gib(ram) + " of memory: " + smaller;
+        return "give Java more heap (./jbang --runtime-option=-Xmx" + (long) Math.ceil(needed * 1.25 / (1L << 30))
+                + "g " + SCRIPT + " ...) or " + smaller;
+    }
+
+    /** Stops at once, with one line, when the model cannot fit in the heap this JVM will allow. */
+    static void checkFits(Config config, int vocab_size) {
+        double needed = GPT.heap_needed(config, vocab_size), limit = Runtime.getRuntime().maxMemory();
+        if (needed > limit)
+            throw UserError.input("this model needs about " + gib(needed) + " of heap (parameters, Adam's buffers and one "
+                    + "step's graph at --block-size " + config.block_size() + "), more than this JVM's limit of " + gib(limit)
+                    + "; " + fix(needed));
+    }
+
+    static String gib(double bytes) { return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30)); }
+
+    /** Downloads url to target through a temporary file that is renamed into place when complete. */
+    static void download(String url, Path target) {
+        url = System.getProperty("microgpt.namesUrl", url); // tests point this at a local server
+        System.err.println("downloading " + url + " to " + target + " ...");
+        Path tmp = null;
+        try {
+            Path dir = target.toAbsolutePath().getParent();
+            tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
+            HttpURLConnection conn = (HttpURLConnection) new URL(url).openConnection();
+            conn.setConnectTimeout(10_000);
+            conn.setReadTimeout(30_000);
+            if (conn.getResponseCode() != 200) throw new IOException("HTTP " + conn.getResponseCode());
+            try (InputStream in = conn.getInputStream()) {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (Exception e) {
+            throw UserError.input("could not download " + url + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); put a names file at "
+                    + target + " or pass --input FILE");
+        } finally {
+            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    /** Python's str.strip(): removes leading and trailing characters for which str.isspace() is true. */
+    static String pyStrip(String s) {
+        int b = 0, e = s.length();
+        while (b < e && pyIsSpace(s.charAt(b))) b++;
+        while (e > b && pyIsSpace(s.charAt(e - 1))) e--;
+        return s.substring(b, e);
+    }
+
+    static boolean pyIsSpace(char c) {
+        return (c >= '\t' && c <= '\r') || (c >= '\u001c' && c <= ' ') || c == '\u0085' || c == '\u00a0'
+                || c == '\u1680' || (c >= '\u2000' && c <= '\u200a') || c == '\u2028' || c == '\u2029'
+                || c == '\u202f' || c == '\u205f' || c == '\u3000';
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1169,5 +1177,4 @@ public class microgpt_optimized implements Callable<Integer> {
             try { writer.close(); Files.deleteIfExists(tmp); } catch (IOException ignored) { }
         }
     }
-
 }
