@@ -24,7 +24,6 @@ import java.nio.charset.*;
 import java.nio.file.*;
 import java.util.*;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.*;
 
@@ -155,7 +154,7 @@ public class microgpt implements Callable<Integer> {
      * lines() splits on the same three line endings (\n, \r\n, \r).
      */
     static List<String> splitDocs(String text) {
-        return text.lines().map(microgpt::pyStrip).filter(line -> !line.isEmpty()).collect(Collectors.toCollection(ArrayList::new));
+        return text.lines().map(microgpt::pyStrip).filter(line -> !line.isEmpty()).collect(java.util.stream.Collectors.toCollection(ArrayList::new));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -717,8 +716,12 @@ public class microgpt implements Callable<Integer> {
             double acc = 0;
             for (int i = 0; i < n; i++) cum[i] = acc = i == 0 ? weights[0] : acc + weights[i];
             double total = cum[n - 1] + 0.0;
-            double u = random() * total;
-            int lo = 0, hi = n - 1;
+            return bisect_right(cum, random() * total);
+        }
+
+        /** bisect_right(cum, u), capped at len(cum) - 1 as choices() caps it (u can round up to the total). */
+        static int bisect_right(double[] cum, double u) {
+            int lo = 0, hi = cum.length - 1;
             while (lo < hi) {
                 int mid = (lo + hi) >>> 1;
                 if (u < cum[mid]) hi = mid; else lo = mid + 1;

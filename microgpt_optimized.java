@@ -62,6 +62,7 @@ public class microgpt_optimized implements Callable<Integer> {
     Path lossLog;
     @Option(names = "--timing", description = "Print on stderr how long start-up, data, training and sampling took.")
     boolean timing;
+    // CHANGE 4: the KV cache's layout, nested or flat, as the optimized Python's benchmark compares them
     @Option(names = "--kv-layout", paramLabel = "LAYOUT", description = "KV cache layout: ${COMPLETION-CANDIDATES} "
             + "(default: ${DEFAULT-VALUE}). Same results; the benchmark compares them.")
     KVLayout kvLayout = KVLayout.nested;
@@ -95,8 +96,8 @@ public class microgpt_optimized implements Callable<Integer> {
 
             // Initialize the parameters, to store the knowledge of the model
             checkFits(config, tok.vocab_size); // before allocating: does it fit in the heap this JVM may use?
-            GPT model = new GPT(config, tok.vocab_size, random, kvLayout == KVLayout.flat);
-            out.println("num params: " + model.num_params);
+            GPT model = new GPT(config, tok.vocab_size, random, kvLayout == KVLayout.flat); // CHANGE 4
+            out.println("num params: " + model.num_params); // CHANGE 7: the parameters are the tape's first nodes
 
             time.phase("data and model");
 
@@ -105,7 +106,7 @@ public class microgpt_optimized implements Callable<Integer> {
             int[] tokens = new int[tok.max_len + 2]; // CHANGE 8: one token buffer for every step
             for (int step = 0; step < steps; step++) {
                 String doc = docs.get(step % docs.size());
-                double loss = trainStep(model, adam, tokens, tok.encode(doc, tokens), step, steps);
+                double loss = trainStep(model, adam, tokens, tok.encode(doc, tokens), step, steps); // CHANGE 8
                 out.print("step " + pad(step + 1, 4) + " / " + pad(steps, 4) + " | loss " + formatFixed4(loss) + "\r");
                 out.flush();
                 log.write(step + 1, loss);
@@ -164,7 +165,10 @@ public class microgpt_optimized implements Callable<Integer> {
         return docs;
     }
 
-    /** Python: [l.strip() for l in text.strip().split('\n') if l.strip()], after universal newlines. */
+    /**
+     * Python: [l.strip() for l in text.strip().split('\n') if l.strip()], after universal newlines:
+     * the same lines as microgpt.java's lines(), found without a stream (CHANGE 11, below).
+     */
     static List<String> splitDocs(String text) {
         // CHANGE 11: universal newlines as two bulk replaces, then lines found with indexOf (an
         // intrinsic) instead of a loop over every character
@@ -221,6 +225,7 @@ public class microgpt_optimized implements Callable<Integer> {
             BOS = uchars.length;
             vocab_size = uchars.length + 1;
             max_len = longest;
+            // CHANGE 1: the stoi table, from the sorted characters
             int bmpMax = 0;
             for (int ch : uchars) if (ch <= 0xFFFF) bmpMax = Math.max(bmpMax, ch);
             stoi = new int[bmpMax + 1];
@@ -230,7 +235,7 @@ public class microgpt_optimized implements Callable<Integer> {
             }
         }
 
-        /** [BOS] + [stoi[ch] for ch in doc] + [BOS] into tokens; returns how many were written. */
+        /** CHANGE 1, 8: [BOS] + [stoi[ch] for ch in doc] + [BOS] into a reused buffer; returns how many were written. */
         int encode(String doc, int[] tokens) {
             int n = 0;
             tokens[n++] = BOS;
@@ -243,7 +248,7 @@ public class microgpt_optimized implements Callable<Integer> {
             return n;
         }
 
-        int index(int ch) { // stoi[ch]: one array read
+        int index(int ch) { // CHANGE 1: stoi[ch], one array read
             int id = ch < stoi.length ? stoi[ch] : stoi_astral.getOrDefault(ch, -1);
             if (id < 0)
                 throw new IllegalArgumentException("character not in vocabulary: " + new String(Character.toChars(ch)));
@@ -636,9 +641,11 @@ public class microgpt_optimized implements Callable<Integer> {
         final int[] losses;       // the loss node of each position
         final double[] probs;     // sampling probabilities
 
-        GPT(Config config, int vocab_size, Random random, boolean flatCache) {
+        GPT(Config config, int vocab_size, Random random, boolean flatCache) { // CHANGE 4: flatCache
             n_layer = config.n_layer(); n_embd = config.n_embd(); block_size = config.block_size();
             n_head = config.n_head(); head_dim = config.head_dim();
+            // CHANGE 7, 9: each matrix is nout*nin consecutive leaf nodes at the start of the tape, in
+            // microgpt.java's state_dict order; CHANGE 8: kept in fields, not looked up by name
             this.vocab_size = vocab_size;
             tape = new Tape(4096);
             wte = matrix(vocab_size, n_embd, random);
@@ -647,14 +654,14 @@ public class microgpt_optimized implements Callable<Integer> {
             attn_wq = new Matrix[n_layer]; attn_wk = new Matrix[n_layer]; attn_wv = new Matrix[n_layer];
             attn_wo = new Matrix[n_layer]; mlp_fc1 = new Matrix[n_layer]; mlp_fc2 = new Matrix[n_layer];
             for (int i = 0; i < n_layer; i++) {
-                attn_wq[i] = matrix(n_embd, n_embd, random);
+                attn_wq[i] = matrix(n_embd, n_embd, random); // CHANGE 8: "layer" + i + ".attn_wq"
                 attn_wk[i] = matrix(n_embd, n_embd, random);
                 attn_wv[i] = matrix(n_embd, n_embd, random);
                 attn_wo[i] = matrix(n_embd, n_embd, random);
                 mlp_fc1[i] = matrix(4 * n_embd, n_embd, random);
                 mlp_fc2[i] = matrix(n_embd, 4 * n_embd, random);
             }
-            num_params = tape.size;
+            num_params = tape.size; // CHANGE 7, 8: no flattened list; buffers allocated once
             tape.mark = num_params;
             cache = new KVCache(n_layer, block_size, flatCache);
             head_weights = new int[n_head];
@@ -663,23 +670,25 @@ public class microgpt_optimized implements Callable<Integer> {
         }
 
         /**
-         * About how many heap bytes this model needs: every node (parameters first, then one step's graph
+         * CHANGE 7: about how many heap bytes this model needs: every node (parameters first, then one step's graph
          * over a full block) is 37 bytes of tape arrays, and growing the tape holds the old arrays and the
          * new, twice as large, at once (x3); plus Adam's two doubles per parameter. A linear layer is one
          * node per output; attention at position t adds ~3*n_head*(t+1) nodes per layer.
          */
         static double heap_needed(Config c, int vocab_size) {
-            double n = c.n_embd(), L = c.n_layer(), B = c.block_size(), V = vocab_size, H = c.n_head();
+            double n = c.n_embd(), L = c.n_layer(), B = c.block_size(), V = vocab_size, H = c.n_head(); // CHANGE 7
             double params = 2 * V * n + B * n + 12 * L * n * n;
             double graph = B * (3 * V + 20 * L * n + 10 * n) + 1.5 * L * H * B * B;
-            return (params + graph) * 37 * 3 + params * 16;
+            return (params + graph) * 37 * 3 + params * 16; // CHANGE 7
         }
 
-        private Matrix matrix(int nout, int nin, Random random) {
+        private Matrix matrix(int nout, int nin, Random random) { // CHANGE 9
             Matrix m = new Matrix(tape.next(), nout, nin);
             for (int i = 0; i < nout * nin; i++) tape.leaf(random.gauss(0, 0.08)); // row by row
             return m;
         }
+
+        // CHANGE 4: no emptyCache(): the KV cache is allocated once, with the model (the cache field)
     }
 
     // ------------------------------------------------------------------------------------------
@@ -690,7 +699,7 @@ public class microgpt_optimized implements Callable<Integer> {
         return t.matvec(w.base(), w.nout(), w.nin(), x); // CHANGE 3, 13: one dot node per output, four rows at a time
     }
 
-    static int softmax(Tape t, int logits, int len) {
+    static int softmax(Tape t, int logits, int len) { // CHANGE 7, 9, 14: on the tape
         double max_val = Double.NEGATIVE_INFINITY; // a plain number: no gradient flows through the max
         for (int i = 0; i < len; i++) max_val = Math.max(max_val, t.data[logits + i]);
         int exps = t.exp(t.add(logits, -max_val, len), len);
@@ -712,7 +721,7 @@ public class microgpt_optimized implements Callable<Integer> {
     static int gpt(GPT model, int token_id, int pos_id, KVCache cache) {
         Tape t = model.tape; // CHANGE 8: the matrices below are looked up once, not by name at every position
         int n_layer = model.n_layer, n_embd = model.n_embd, n_head = model.n_head, head_dim = model.head_dim;
-        int tok_emb = model.wte.row(token_id); // token embedding
+        int tok_emb = model.wte.row(token_id); // token embedding (CHANGE 9: a node index)
         int pos_emb = model.wpe.row(pos_id);   // position embedding
         int x = t.add(tok_emb, pos_emb, n_embd); // joint token and position embedding
         x = rmsnorm(t, x, n_embd); // not redundant: the backward pass goes through the residual connection
@@ -743,13 +752,13 @@ public class microgpt_optimized implements Callable<Integer> {
             x = t.add(x, x_residual, n_embd);
             // 2) MLP block
             x_residual = x;
-            x = rmsnorm(t, x, n_embd);
+            x = rmsnorm(t, x, n_embd); // CHANGE 7, 8, 14 to the end of gpt()
             x = linear(t, x, model.mlp_fc1[li]);
             x = t.relu(x, 4 * n_embd);
             x = linear(t, x, model.mlp_fc2[li]);
             x = t.add(x, x_residual, n_embd);
         }
-        return linear(t, x, model.lm_head);
+        return linear(t, x, model.lm_head); // CHANGE 8
     }
 
     // ------------------------------------------------------------------------------------------
@@ -758,12 +767,12 @@ public class microgpt_optimized implements Callable<Integer> {
 
     static final class Adam {
         static final double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99, eps_adam = 1e-8;
-        final Tape tape;
+        final Tape tape;      // CHANGE 7
         final int num_params; // the parameters are tape nodes 0 .. num_params-1
         final double[] m; // first moment buffer
         final double[] v; // second moment buffer
 
-        Adam(Tape tape, int num_params) {
+        Adam(Tape tape, int num_params) { // CHANGE 7
             this.tape = tape;
             this.num_params = num_params;
             m = new double[num_params];
@@ -793,7 +802,7 @@ public class microgpt_optimized implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
 
-    /** The average next-token loss over one document: the node of the loss on the model's tape. */
+    /** The average next-token loss over one document: the node of the loss on the model's tape (CHANGE 4, 7, 8). */
     static int loss(GPT model, int[] tokens, int n_tokens) {
         Tape t = model.tape;
         int n = Math.min(model.block_size, n_tokens - 1);
@@ -803,7 +812,7 @@ public class microgpt_optimized implements Callable<Integer> {
             // CHANGE 5: -log softmax(z)[target] = -(z[target] - logsumexp(z)): no probabilities on the graph
             model.losses[pos_id] = t.neg(t.sub(logits + target_id, t.lse(logits, model.vocab_size)));
         }
-        return t.mul(t.sum(model.losses, n), 1.0 / n); // sum_values(losses) * (1/n): may yours be low
+        return t.mul(t.sum(model.losses, n), 1.0 / n); // CHANGE 3: sum_values(losses) * (1/n): may yours be low
     }
 
     /** One training step: forward, backward, Adam. Returns the loss. */
@@ -812,7 +821,7 @@ public class microgpt_optimized implements Callable<Integer> {
         int loss = loss(model, tokens, n_tokens);
         model.tape.backward(loss);
         adam.step(step, num_steps);
-        return model.tape.data[loss];
+        return model.tape.data[loss]; // CHANGE 7
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1077,8 +1086,12 @@ public class microgpt_optimized implements Callable<Integer> {
             double acc = 0;
             for (int i = 0; i < n; i++) cum[i] = acc = i == 0 ? weights[0] : acc + weights[i];
             double total = cum[n - 1] + 0.0;
-            double u = random() * total;
-            int lo = 0, hi = n - 1;
+            return bisect_right(cum, random() * total);
+        }
+
+        /** bisect_right(cum, u), capped at len(cum) - 1 as choices() caps it (u can round up to the total). */
+        static int bisect_right(double[] cum, double u) {
+            int lo = 0, hi = cum.length - 1;
             while (lo < hi) {
                 int mid = (lo + hi) >>> 1;
                 if (u < cum[mid]) hi = mid; else lo = mid + 1;

@@ -1,6 +1,8 @@
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.*;
 import java.util.*;
@@ -31,6 +33,9 @@ abstract class CliContract {
 
     /** Model size options needing more than the tests' 2 GiB heap and less than this machine's memory (24 GiB). */
     abstract String[] tooLargeForTheTestHeap();
+
+    /** The engine's loadDocs(path, downloadIfMissing). */
+    abstract List<String> loadDocs(Path path, boolean downloadIfMissing);
 
     // ---- Golden parity with the Python references ----------------------------------------------
 
@@ -210,6 +215,56 @@ abstract class CliContract {
         run("--input", tmp.resolve("nope.txt").toString(), "--loss-log", csv.toString()).assertOneLineError(1, "not found");
         assertEquals(Set.of(), TestSupport.listing(tmp));
     }
+
+    // ---- Data download, against a local server (never the network) ---------------------------
+
+    @Test
+    void missingDefaultInputIsDownloadedThroughATemporaryFile(@TempDir Path tmp) throws IOException {
+        byte[] body = Files.readAllBytes(TestSupport.tinyNames());
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/names.txt", ex -> {
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+        String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/names.txt";
+        System.setProperty("microgpt.namesUrl", url);
+        try {
+            Path target = tmp.resolve("input.txt");
+            TestSupport.Run r = TestSupport.run((c, a) -> loadDocs(target, true).size(), null);
+            assertEquals(64, r.exit());
+            assertTrue(r.err().contains("downloading " + url), r.err());
+            assertArrayEquals(body, Files.readAllBytes(target));
+            assertEquals(Set.of("input.txt"), TestSupport.listing(tmp), "no temporary file left");
+        } finally {
+            System.clearProperty("microgpt.namesUrl");
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void failedDownloadNamesTheUrlAndTheFix(@TempDir Path tmp) throws IOException {
+        String url = "http://127.0.0.1:9/names.txt"; // the discard port: connection refused
+        System.setProperty("microgpt.namesUrl", url);
+        try {
+            TestSupport.Run r = TestSupport.run((c, a) -> {
+                RuntimeException e = assertThrows(RuntimeException.class, () -> loadDocs(tmp.resolve("input.txt"), true));
+                assertEquals("UserError", e.getClass().getSimpleName(), "a user error, not a crash");
+                System.err.println(e.getMessage());
+                return 1;
+            }, null);
+            assertEquals(1, r.exit());
+            String[] lines = r.err().split("\n");
+            assertEquals(2, lines.length, r.err());
+            assertEquals("downloading " + url + " to " + tmp.resolve("input.txt") + " ...", lines[0]);
+            assertTrue(lines[1].startsWith("could not download " + url) && lines[1].endsWith(
+                    "put a names file at " + tmp.resolve("input.txt") + " or pass --input FILE"), lines[1]);
+            assertEquals(Set.of(), TestSupport.listing(tmp), "no input.txt and no temporary file");
+        } finally {
+            System.clearProperty("microgpt.namesUrl");
+        }
+    }
 }
 
 class MicrogptCliTest extends CliContract {
@@ -218,6 +273,7 @@ class MicrogptCliTest extends CliContract {
     String formatFixed4(double x) { return microgpt.formatFixed4(x); }
     String defaultGolden() { return "microgpt_py_default.txt"; }
     String[] tooLargeForTheTestHeap() { return new String[]{"--n-embd", "256", "--n-layer", "2", "--block-size", "32"}; } // ~8 GB
+    List<String> loadDocs(Path path, boolean download) { return microgpt.loadDocs(path, download); }
 }
 
 class MicrogptOptimizedCliTest extends CliContract {
@@ -226,4 +282,5 @@ class MicrogptOptimizedCliTest extends CliContract {
     String formatFixed4(double x) { return microgpt_optimized.formatFixed4(x); }
     String defaultGolden() { return "microgpt_optimized_py_default.txt"; }
     String[] tooLargeForTheTestHeap() { return new String[]{"--n-embd", "1024", "--n-layer", "4", "--block-size", "64"}; } // ~6 GB
+    List<String> loadDocs(Path path, boolean download) { return microgpt_optimized.loadDocs(path, download); }
 }

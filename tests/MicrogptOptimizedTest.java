@@ -295,39 +295,12 @@ class MicrogptOptimizedTest {
     }
 
     @Test
-    void namesDatasetGivesTheReferenceCounts() {
-        List<String> docs = microgpt_optimized.loadDocs(TestSupport.namesTxt(), false);
-        assertEquals(microgpt.loadDocs(TestSupport.namesTxt(), false), docs);
-        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs);
-        assertEquals(27, tok.vocab_size);
-        assertEquals(15, tok.max_len);
+    void unknownKvLayoutIsAUsageError() { // every other bad input: CliContract, for both engines
+        run("--input", TestSupport.tinyNames().toString(), "--kv-layout", "diagonal").assertOneLineError(2, "--kv-layout", "nested", "flat");
     }
 
-    // ---- The same messages as microgpt.java ----------------------------------------------------
-
     @Test
-    void badInputGetsTheSameMessagesAsMicrogptJava(@TempDir Path tmp) throws IOException {
-        String tiny = TestSupport.tinyNames().toString();
-        Path empty = TestSupport.writeFile(tmp, "empty.txt", "");
-        List<String[]> cases = List.of(
-                new String[]{"--input", tmp.resolve("nope.txt").toString()},
-                new String[]{"--input", tmp.toString()},
-                new String[]{"--input", empty.toString()},
-                new String[]{"--input", tiny, "--n-embd", "10"},
-                new String[]{"--input", tiny, "--temperature", "0"},
-                new String[]{"--input", tiny, "--temperature", "x"},
-                new String[]{"--input", tiny, "--steps", "-1"},
-                new String[]{"--input", tiny, "--samples", "-2"},
-                new String[]{"--input", tiny, "--block-size", "0"},
-                new String[]{"--input", tiny, "--loss-log", tmp.resolve("no/such/dir.csv").toString()},
-                new String[]{"--bogus"});
-        for (String[] args : cases) {
-            TestSupport.Run a = TestSupport.run(microgpt::run, new microgpt(), args);
-            TestSupport.Run b = run(args);
-            assertEquals(a.exit(), b.exit(), String.join(" ", args));
-            assertEquals(a.err().replace("microgpt:", "microgpt-optimized:"), b.err(), String.join(" ", args));
-        }
-        TestSupport.Run layout = run("--input", tiny, "--kv-layout", "diagonal");
-        layout.assertOneLineError(2, "--kv-layout", "nested", "flat");
+    void longestNameSizesTheTokenBuffer() {
+        assertEquals(15, new microgpt_optimized.Tokenizer(microgpt_optimized.loadDocs(TestSupport.namesTxt(), false)).max_len);
     }
 }

@@ -1,8 +1,6 @@
 import static org.junit.jupiter.api.Assertions.*;
 
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.*;
 import java.util.*;
@@ -62,14 +60,13 @@ class MicrogptTest {
     }
 
     @Test
-    void choicesNeverReturnsBeyondTheLastIndex() {
-        // A zero last weight: bisect_right is capped at n-1 in CPython, so index 2 is still possible
-        // only through the cap; with u < total it is never chosen here, and never out of range.
-        microgpt.Random r = new microgpt.Random(1);
-        for (int i = 0; i < 1000; i++) {
-            int c = r.choices(new double[]{0.5, 0.5, 0.0});
-            assertTrue(c == 0 || c == 1, "got " + c);
-        }
+    void choicesBisectsRightAndCapsAtTheLastIndex() {
+        double[] cum = {0.5, 1.0, 1.0}; // running sums of weights 0.5, 0.5, 0
+        assertEquals(0, microgpt.Random.bisect_right(cum, 0.2));
+        assertEquals(1, microgpt.Random.bisect_right(cum, 0.5), "right of an equal running sum");
+        assertEquals(2, microgpt.Random.bisect_right(cum, 1.0), "u equal to the total: capped at n-1, never n");
+        assertEquals(2, microgpt.Random.bisect_right(cum, 7.0), "capped at n-1");
+        assertEquals(0, microgpt.Random.bisect_right(new double[]{3.0}, 3.0), "one weight: always index 0");
     }
 
     // ---- Autograd: every operation's gradient against a finite difference ----------------------
@@ -194,54 +191,4 @@ class MicrogptTest {
         assertEquals(27, tok.vocab_size);
         assertEquals(4192, new microgpt.GPT(new microgpt.Config(1, 16, 16, 4), 27, new microgpt.Random(42)).params.length);
     }
-
-    // ---- Data download ------------------------------------------------------------------------
-
-    @Test
-    void missingDefaultInputIsDownloadedThroughATemporaryFile(@TempDir Path tmp) throws IOException {
-        byte[] body = Files.readAllBytes(TestSupport.tinyNames());
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/names.txt", ex -> {
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
-        });
-        server.start();
-        String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/names.txt";
-        System.setProperty("microgpt.namesUrl", url);
-        try {
-            Path target = tmp.resolve("input.txt");
-            TestSupport.Run r = TestSupport.run((c, a) -> microgpt.loadDocs(target, true).size(), null);
-            assertEquals(64, r.exit());
-            assertTrue(r.err().contains("downloading " + url), r.err());
-            assertArrayEquals(body, Files.readAllBytes(target));
-            assertEquals(Set.of("input.txt"), TestSupport.listing(tmp), "no temporary file left");
-        } finally {
-            System.clearProperty("microgpt.namesUrl");
-            server.stop(0);
-        }
-    }
-
-    @Test
-    void failedDownloadNamesTheUrlAndTheFix(@TempDir Path tmp) throws IOException {
-        String url = "http://127.0.0.1:9/names.txt"; // the discard port: connection refused
-        System.setProperty("microgpt.namesUrl", url);
-        try {
-            TestSupport.Run r = TestSupport.run((c, a) -> {
-                microgpt.UserError e = assertThrows(microgpt.UserError.class, () -> microgpt.loadDocs(tmp.resolve("input.txt"), true));
-                System.err.println(e.getMessage());
-                return e.exitCode;
-            }, null);
-            assertEquals(1, r.exit());
-            String[] lines = r.err().split("\n");
-            assertEquals(2, lines.length, r.err());
-            assertEquals("downloading " + url + " to " + tmp.resolve("input.txt") + " ...", lines[0]);
-            assertTrue(lines[1].startsWith("could not download " + url) && lines[1].endsWith(
-                    "put a names file at " + tmp.resolve("input.txt") + " or pass --input FILE"), lines[1]);
-            assertEquals(Set.of(), TestSupport.listing(tmp), "no input.txt and no temporary file");
-        } finally {
-            System.clearProperty("microgpt.namesUrl");
-        }
-    }
-
 }
