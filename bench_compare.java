@@ -192,7 +192,7 @@ public class bench_compare implements Callable<Integer> {
         final List<String> docs;
         final microgpt.Tokenizer tok;
 
-        Orig(List<String> docs) { this.docs = docs; this.tok = new microgpt.Tokenizer(docs); }
+        Orig(List<String> docs) { this.docs = docs; this.tok = new microgpt.Tokenizer(docs, null); }
 
         microgpt.GPT model() {
             return new microgpt.GPT(new microgpt.Config(nLayer, nEmbd, blockSize, nHead), tok.vocab_size, new microgpt.Random(42));
@@ -275,7 +275,7 @@ public class bench_compare implements Callable<Integer> {
             return () -> {
                 microgpt.Random random = new microgpt.Random(7);
                 long sum = 0;
-                for (int i = 0; i < inferSamples; i++) sum += (long) (i + 1) * microgpt.sample(model, tok, 0.5, random).hashCode();
+                for (int i = 0; i < inferSamples; i++) sum += (long) (i + 1) * microgpt.sample(model, tok, new int[0], 0.5, random).hashCode();
                 return sum;
             };
         }
@@ -287,7 +287,7 @@ public class bench_compare implements Callable<Integer> {
         final boolean flat;
         final microgpt_optimized.Tokenizer tok;
 
-        Mod(List<String> docs, boolean flat) { this.docs = docs; this.flat = flat; this.tok = new microgpt_optimized.Tokenizer(docs); }
+        Mod(List<String> docs, boolean flat) { this.docs = docs; this.flat = flat; this.tok = new microgpt_optimized.Tokenizer(docs, null); }
 
         microgpt_optimized.GPT model() {
             return new microgpt_optimized.GPT(new microgpt_optimized.Config(nLayer, nEmbd, blockSize, nHead), tok.vocab_size,
@@ -376,7 +376,7 @@ public class bench_compare implements Callable<Integer> {
                 microgpt_optimized.Random random = new microgpt_optimized.Random(7);
                 long sum = 0;
                 for (int i = 0; i < inferSamples; i++)
-                    sum += (long) (i + 1) * microgpt_optimized.sample(model, tok, 0.5, random).hashCode();
+                    sum += (long) (i + 1) * microgpt_optimized.sample(model, tok, new int[0], 0.5, random).hashCode();
                 return sum;
             };
         }

@@ -1,6 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
+//DEPS com.google.code.gson:gson:2.13.2
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms128m -XX:NewRatio=1 -XX:MaxRAMPercentage=75 -XX:-UsePerfData
 // The JVM: the serial collector, and a young generation as large as the old one (NewRatio=1), so that
 // each step's graph (~4 MB of garbage) dies young and costs a collection almost nothing; a 128 MB
@@ -8,7 +9,7 @@
 
 /*
  * The most atomic way to train and sample a GPT in pure Java: the algorithm uses nothing but the JDK
- * (picocli, the one dependency, only reads the command line).
+ * (picocli reads the command line, Gson the JSON header of model files).
  * A line-by-line port of Andrej Karpathy's microgpt.py: same algorithm, same random numbers,
  * same printed output. Everything else is just efficiency.
  */
@@ -20,12 +21,14 @@ import java.math.RoundingMode;
 import java.net.HttpURLConnection;
 import java.net.URL;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.*;
 import java.nio.file.*;
 import java.util.*;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.*;
+import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "microgpt", mixinStandardHelpOptions = true, version = "microgpt 1.0.0",
         sortOptions = false, usageHelpAutoWidth = true,
@@ -58,6 +61,21 @@ public class microgpt implements Callable<Integer> {
     Path lossLog;
     @Option(names = "--timing", description = "Print on stderr how long start-up, data, training and sampling took.")
     boolean timing;
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "Start every sample with TEXT (it is printed too).")
+    String prompt = "";
+    @Option(names = "--save", paramLabel = "FILE", description = "Write the model to FILE (safetensors) after training; on "
+            + "Ctrl-C or SIGTERM, finish the step and write it there.")
+    Path save;
+    @Option(names = "--save-every", paramLabel = "N", description = "Also write it every N steps during training (default: never).")
+    int saveEvery;
+    @Option(names = "--load", paramLabel = "FILE", description = "Start from the model in FILE: without --steps, only sample; "
+            + "with --steps N, train N more steps on --input.")
+    Path load;
+    @Option(names = "--resume", paramLabel = "FILE", description = "Continue the run saved in FILE exactly where it stopped, "
+            + "to the steps it planned, then sample.")
+    Path resume;
+    @Spec
+    CommandSpec spec;
 
     /** The //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
     static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms128m -XX:NewRatio=1 -XX:MaxRAMPercentage=75 -XX:-UsePerfData";
@@ -69,50 +87,85 @@ public class microgpt implements Callable<Integer> {
     public Integer call() throws Exception {
         Config config = new Config(nLayer, nEmbd, blockSize, nHead);
         checkRunOptions(steps, temperature, samples);
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        Checkpoint file = checkModelOptions(given, load, resume, save, saveEvery, seed); // --load or --resume: read and checked now
+        if (file != null) config = file.config(given, config); // the file's model shape
+        long seed = resume != null ? file.metaLong("seed") : this.seed;
+        int num_steps = resume != null ? (int) file.metaLong("total_steps") : load != null && !given.hasMatchedOption("--steps") ? 0 : steps;
+        int first_step = resume != null ? (int) file.metaLong("step") : 0;
         LossLog log = LossLog.open(lossLog); // fails now, not after training, if it cannot be written
         Timing time = new Timing(timing);
+        Interrupt interrupt = new Interrupt(false);
         try {
             PrintStream out = stdout();
 
             // Let there be a dataset `docs`: a list of documents (e.g. names), shuffled once
             Random random = new Random(seed); // Let there be order among chaos
-            List<String> docs = input == null ? loadDocs(Path.of(DEFAULT_INPUT), true) : loadDocs(input, false);
-            random.shuffle(docs);
-            out.println("num docs: " + docs.size());
+            List<String> docs = List.of();
+            String data_hash = "";
+            if (file == null || num_steps > 0 || resume != null) { // a loaded model that only samples needs no data
+                docs = input == null ? loadDocs(Path.of(DEFAULT_INPUT), true) : loadDocs(input, false);
+                data_hash = dataHash(docs);
+                if (resume != null && !data_hash.equals(file.meta("data_sha256")))
+                    throw UserError.input("the training data is not the data of the run saved in " + resume
+                            + "; resume with the same --input");
+                random.shuffle(docs);
+                out.println("num docs: " + docs.size());
+            }
 
             // Let there be a Tokenizer to translate strings to discrete symbols and back
-            Tokenizer tok = new Tokenizer(docs);
+            Tokenizer tok = new Tokenizer(docs, file == null ? null : file.vocab());
+            if (file != null) checkVocabulary(docs, tok, file);
+            int[] prompt_tokens = promptTokens(prompt, tok, config.block_size());
             out.println("vocab size: " + tok.vocab_size);
 
             // Initialize the parameters, to store the knowledge of the model
             checkFits(config, tok.vocab_size); // before allocating: does it fit in the heap this JVM may use?
             GPT model = new GPT(config, tok.vocab_size, random);
+            if (file != null) model.setWeights(flat(file, model, ""));
             out.println("num params: " + model.params.length);
 
             time.phase("data and model");
 
             // Repeat in sequence: one document per step, forward, backward, Adam
             Adam adam = new Adam(model.params);
-            for (int step = 0; step < steps; step++) {
+            if (resume != null) restoreRun(file, model, adam, random);
+            interrupt = new Interrupt(save != null); // Ctrl-C or SIGTERM: finish the step, save, say how to resume
+            for (int step = first_step; step < num_steps; step++) {
                 String doc = docs.get(step % docs.size());
-                double loss = trainStep(model, adam, tok.encode(doc), step, steps);
-                out.print("step " + pad(step + 1, 4) + " / " + pad(steps, 4) + " | loss " + formatFixed4(loss) + "\r");
+                double loss = trainStep(model, adam, tok.encode(doc), step, num_steps);
+                out.print("step " + pad(step + 1, 4) + " / " + pad(num_steps, 4) + " | loss " + formatFixed4(loss) + "\r");
                 out.flush();
                 log.write(step + 1, loss);
+                boolean stop = interrupt.requested();
+                if (save != null && (stop || saveEvery > 0 && (step + 1) % saveEvery == 0 && step + 1 < num_steps)) {
+                    save(save, config, tok, model, adam, random, step + 1, num_steps, seed, data_hash);
+                    log.checkpoint(); // the log on disk holds exactly the saved steps
+                }
+                if (stop) {
+                    System.err.println("\n" + spec.name() + ": stopped after step " + (step + 1) + " of " + num_steps + " and saved the run to "
+                            + save + "; continue it with: ./jbang " + SCRIPT + " --resume " + save + " --save " + save
+                            + (input == null ? "" : " --input " + input));
+                    log.discard();
+                    interrupt.exit();
+                }
             }
+            interrupt.off();
+            if (save != null) save(save, config, tok, model, adam, random, num_steps, num_steps, seed, data_hash);
 
-            time.phase("training (" + steps + " steps)");
+            time.phase("training (" + (num_steps - first_step) + " steps)");
 
             // Inference: may the model babble back to us
             out.println("\n--- inference (new, hallucinated names) ---");
             for (int sample_idx = 0; sample_idx < samples; sample_idx++) {
-                out.println("sample " + pad(sample_idx + 1, 2) + ": " + sample(model, tok, temperature, random));
+                out.println("sample " + pad(sample_idx + 1, 2) + ": " + sample(model, tok, prompt_tokens, temperature, random));
             }
             out.flush();
             time.phase("sampling (" + samples + " samples)");
             log.commit();
             time.report();
         } finally {
+            interrupt.off();
             log.discard(); // no half-written loss log if anything above failed
         }
         return 0;
@@ -167,8 +220,9 @@ public class microgpt implements Callable<Integer> {
         final int BOS;        // token id of the special Beginning of Sequence token
         final int vocab_size; // number of unique tokens, +1 for BOS
 
-        Tokenizer(List<String> docs) {
-            uchars = docs.stream().flatMapToInt(String::codePoints).distinct().sorted().toArray(); // sorted(set(''.join(docs)))
+        /** vocab: a saved model's characters (--load, --resume), or null for the dataset's. */
+        Tokenizer(List<String> docs, int[] vocab) {
+            uchars = vocab != null ? vocab : docs.stream().flatMapToInt(String::codePoints).distinct().sorted().toArray(); // sorted(set(''.join(docs)))
             BOS = uchars.length;
             vocab_size = uchars.length + 1;
         }
@@ -304,6 +358,24 @@ public class microgpt implements Callable<Integer> {
             double params = 2 * V * n + B * n + 12 * L * n * n;
             double graph = B * (2 * (V * n + 12 * L * n * n) + 8 * L * n + 3 * V) + 2 * L * n * B * B;
             return params * (40 + 16) + graph * 80;
+        }
+
+        /** The parameters' values, in state_dict order (model files). */
+        double[] weights() {
+            double[] w = new double[params.length];
+            for (int i = 0; i < w.length; i++) w[i] = params[i].data;
+            return w;
+        }
+
+        void setWeights(double[] w) {
+            for (int i = 0; i < w.length; i++) params[i].data = w[i];
+        }
+
+        /** Each matrix's name and shape [nout, nin], in state_dict order (model files). */
+        Map<String, long[]> shapes() {
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            state_dict.forEach((name, m) -> shapes.put(name, new long[]{m.length, m[0].length}));
+            return shapes;
         }
 
         static Value[][] matrix(int nout, int nin, Random random) {
@@ -466,13 +538,18 @@ public class microgpt implements Callable<Integer> {
     // Inference
     // ------------------------------------------------------------------------------------------
 
-    /** Samples one document, starting from BOS, until BOS or block_size tokens. */
-    static String sample(GPT model, Tokenizer tok, double temperature, Random random) {
+    /** Samples one document, starting from BOS and the prompt's tokens, until BOS or block_size tokens. */
+    static String sample(GPT model, Tokenizer tok, int[] prompt, double temperature, Random random) {
         List<List<Value[]>> keys = model.emptyCache(), values = model.emptyCache();
         int token_id = tok.BOS;
         StringBuilder sample = new StringBuilder();
         for (int pos_id = 0; pos_id < model.block_size; pos_id++) {
             Value[] logits = gpt(model, token_id, pos_id, keys, values);
+            if (pos_id < prompt.length) { // the prompt is read, not sampled
+                token_id = prompt[pos_id];
+                sample.append(tok.decode(token_id));
+                continue;
+            }
             Value[] scaled = new Value[logits.length];
             for (int i = 0; i < logits.length; i++) scaled[i] = logits[i].div(temperature);
             Value[] probs = softmax(scaled);
@@ -651,6 +728,30 @@ public class microgpt implements Callable<Integer> {
             has_gauss_next = false;
         }
 
+        /** random.getstate()'s numbers: the 624 words (unsigned) and the index. */
+        long[] getstate() {
+            long[] state = new long[625];
+            for (int i = 0; i < 624; i++) state[i] = mt[i] & 0xffffffffL;
+            state[624] = mti;
+            return state;
+        }
+
+        /** The rest of the state: whether a gauss value is cached (1 or 0), and the value. */
+        double[] getgauss() { return new double[]{has_gauss_next ? 1 : 0, gauss_next}; }
+
+        /** random.setstate(): back to a state that getstate() and getgauss() returned. */
+        void setstate(long[] state, double[] gauss) {
+            if (state.length != 625 || state[624] < 0 || state[624] > 624 || gauss.length != 2)
+                throw new IllegalArgumentException("the index must be 0..624");
+            for (int i = 0; i < 624; i++) {
+                if (state[i] < 0 || state[i] > 0xffffffffL) throw new IllegalArgumentException("word " + i + " is not 32 bits");
+                mt[i] = (int) state[i];
+            }
+            mti = (int) state[624];
+            has_gauss_next = gauss[0] != 0;
+            gauss_next = gauss[1];
+        }
+
         /** The next 32 random bits, as an unsigned value in an int. */
         int genrand_uint32() {
             if (mti >= 624) {
@@ -787,15 +888,9 @@ public class microgpt implements Callable<Integer> {
 
         static LossLog open(Path target) {
             if (target == null) return new LossLog(null, null, null);
-            if (Files.isDirectory(target))
-                throw UserError.usage("--loss-log " + target + " is a directory; give a file path such as losses.csv");
-            Path dir = target.toAbsolutePath().getParent();
-            if (dir == null || !Files.isDirectory(dir))
-                throw UserError.usage("--loss-log " + target + ": folder " + dir + " does not exist; create it or choose another path");
-            if (Files.exists(target) && !Files.isWritable(target))
-                throw UserError.usage("--loss-log " + target + " is not writable; choose another path");
+            checkOutput("--loss-log", target, "losses.csv");
             try {
-                Path tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
+                Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
                 BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
                 w.write("step,loss\n");
                 return new LossLog(target, tmp, w);
@@ -809,6 +904,19 @@ public class microgpt implements Callable<Integer> {
             if (writer != null) writer.write(step + "," + loss + "\n");
         }
 
+        /** At a checkpoint: the log on disk becomes the rows so far, through a copy renamed into place. */
+        void checkpoint() throws IOException {
+            if (writer == null) return;
+            writer.flush();
+            Path copy = Files.createTempFile(tmp.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+            try {
+                Files.copy(tmp, copy, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(copy, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(copy);
+            }
+        }
+
         void commit() throws IOException {
             if (writer == null) return;
             writer.close();
@@ -818,6 +926,368 @@ public class microgpt implements Callable<Integer> {
         void discard() {
             if (writer == null) return;
             try { writer.close(); Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    /** Fails now, not after training, if target cannot be written: one line naming the option and the fix. */
+    static void checkOutput(String option, Path target, String example) {
+        if (Files.isDirectory(target))
+            throw UserError.usage(option + " " + target + " is a directory; give a file path such as " + example);
+        Path dir = target.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir))
+            throw UserError.usage(option + " " + target + ": folder " + dir + " does not exist; create it or choose another path");
+        if (Files.exists(target) && !Files.isWritable(target) || !Files.isWritable(dir))
+            throw UserError.usage(option + " " + target + " is not writable; choose another path");
+    }
+
+    /** SHA-256 of the documents in file order, one per line: what a resumed run must train on again. */
+    static String dataHash(List<String> docs) {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            for (String doc : docs) sha.update((doc + "\n").getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A model file, in the safetensors format (Hugging Face's): an 8-byte little-endian header length,
+     * a JSON header giving each tensor's dtype, shape and byte range, then the tensors' raw little-endian
+     * bytes. Tensors: the state_dict (F64, [nout, nin]), Adam's moments ("adam.m.NAME", "adam.v.NAME"),
+     * the RNG ("rng.mt": I64 [625], the 624 words and the index, as Python's getstate(); "rng.gauss":
+     * F64 [2], whether a gauss value is cached, and the value). "__metadata__" holds the rest, as strings.
+     */
+    static final class Checkpoint {
+        static final String FORMAT = "microgpt-checkpoint", VERSION = "1";
+        final Path file;
+        final Map<String, String> meta = new LinkedHashMap<>();
+        final Map<String, long[]> shapes = new LinkedHashMap<>();
+        final Map<String, Object> tensors = new LinkedHashMap<>(); // double[] (F64) or long[] (I64)
+
+        Checkpoint(Path file) { this.file = file; }
+
+        void put(String name, long[] shape, Object values) { shapes.put(name, shape); tensors.put(name, values); }
+
+        /** Writes to a temporary file beside target, then renames it into place: target is always a whole file. */
+        void write(Path target) throws IOException {
+            com.google.gson.JsonObject header = new com.google.gson.JsonObject();
+            com.google.gson.JsonObject m = new com.google.gson.JsonObject();
+            meta.forEach(m::addProperty);
+            header.add("__metadata__", m);
+            long offset = 0;
+            for (String name : tensors.keySet()) {
+                com.google.gson.JsonObject t = new com.google.gson.JsonObject();
+                t.addProperty("dtype", tensors.get(name) instanceof double[] ? "F64" : "I64");
+                com.google.gson.JsonArray shape = new com.google.gson.JsonArray();
+                for (long d : shapes.get(name)) shape.add(d);
+                t.add("shape", shape);
+                long bytes = 8L * count(shapes.get(name));
+                com.google.gson.JsonArray range = new com.google.gson.JsonArray();
+                range.add(offset);
+                range.add(offset + bytes);
+                t.add("data_offsets", range);
+                header.add(name, t);
+                offset += bytes;
+            }
+            StringBuilder json = new StringBuilder(header.toString());
+            while (json.length() % 8 != 0) json.append(' '); // the header is padded to 8 bytes, as safetensors does
+            byte[] h = json.toString().getBytes(StandardCharsets.UTF_8);
+            Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+            try {
+                try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
+                    out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+                    out.write(h);
+                    for (String name : tensors.keySet()) {
+                        Object v = tensors.get(name);
+                        int n = (int) count(shapes.get(name));
+                        ByteBuffer b = ByteBuffer.allocate(8 * n).order(ByteOrder.LITTLE_ENDIAN);
+                        for (int i = 0; i < n; i++) {
+                            if (v instanceof double[] d) b.putDouble(d[i]); else b.putLong(((long[]) v)[i]);
+                        }
+                        out.write(b.array());
+                    }
+                }
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        }
+
+        static long count(long[] shape) {
+            long n = 1;
+            for (long d : shape) n *= d;
+            return n;
+        }
+
+        UserError bad(String problem) { return UserError.input("model file " + file + ": " + problem); }
+
+        /** Reads and checks a model file; every problem is one line naming the file and the problem. */
+        static Checkpoint read(Path file) {
+            Checkpoint c = new Checkpoint(file);
+            if (!Files.exists(file)) throw UserError.input("model file not found: " + file + "; pass a file written with --save");
+            if (Files.isDirectory(file)) throw c.bad("it is a directory; pass a file written with --save");
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(file);
+            } catch (IOException e) {
+                throw c.bad("cannot be read (" + e.getMessage() + ")");
+            }
+            if (bytes.length < 8) throw c.bad("it is " + bytes.length + " bytes long, too short for a safetensors file");
+            long n = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (n < 2 || n > bytes.length - 8)
+                throw c.bad("its header length (" + n + " bytes) does not fit in the file (" + bytes.length
+                        + " bytes): it is truncated or not a safetensors file");
+            com.google.gson.JsonObject header;
+            try {
+                String json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes, 8, (int) n)).toString();
+                header = com.google.gson.JsonParser.parseString(json).getAsJsonObject();
+            } catch (CharacterCodingException | RuntimeException e) {
+                throw c.bad("its header is not JSON: it is damaged or not a safetensors file");
+            }
+            int dataStart = 8 + (int) n, dataLength = bytes.length - dataStart;
+            List<long[]> ranges = new ArrayList<>();
+            for (Map.Entry<String, com.google.gson.JsonElement> e : header.entrySet()) {
+                String name = e.getKey();
+                try {
+                    com.google.gson.JsonObject t = e.getValue().getAsJsonObject();
+                    if (name.equals("__metadata__")) {
+                        for (Map.Entry<String, com.google.gson.JsonElement> kv : t.entrySet())
+                            c.meta.put(kv.getKey(), kv.getValue().getAsString());
+                        continue;
+                    }
+                    String dtype = t.get("dtype").getAsString();
+                    if (!dtype.equals("F64") && !dtype.equals("I64"))
+                        throw c.bad("tensor '" + name + "' is " + dtype + "; this format stores F64 and I64 tensors");
+                    com.google.gson.JsonArray s = t.getAsJsonArray("shape"), r = t.getAsJsonArray("data_offsets");
+                    long[] shape = new long[s.size()];
+                    for (int i = 0; i < shape.length; i++) shape[i] = s.get(i).getAsLong();
+                    long begin = r.get(0).getAsLong(), end = r.get(1).getAsLong(), count = count(shape);
+                    if (r.size() != 2 || Arrays.stream(shape).anyMatch(d -> d < 0) || count > Integer.MAX_VALUE / 8
+                            || begin < 0 || end > dataLength || end - begin != 8 * count)
+                        throw c.bad("tensor '" + name + "' claims bytes " + begin + ".." + end + " for shape "
+                                + Arrays.toString(shape) + " in " + dataLength + " bytes of data: the header lies or the file is truncated");
+                    ranges.add(new long[]{begin, end});
+                    ByteBuffer b = ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+                    if (dtype.equals("F64")) {
+                        double[] v = new double[(int) count];
+                        for (int i = 0; i < v.length; i++) v[i] = b.getDouble();
+                        c.put(name, shape, v);
+                    } else {
+                        long[] v = new long[(int) count];
+                        for (int i = 0; i < v.length; i++) v[i] = b.getLong();
+                        c.put(name, shape, v);
+                    }
+                } catch (UserError u) {
+                    throw u;
+                } catch (RuntimeException x) {
+                    throw c.bad("tensor '" + name + "' has a malformed header entry: it is damaged or not a safetensors file");
+                }
+            }
+            ranges.sort(Comparator.comparingLong(x -> x[0]));
+            long at = 0;
+            for (long[] r : ranges) {
+                if (r[0] != at) throw c.bad("its tensors' byte ranges overlap or leave gaps: the header lies");
+                at = r[1];
+            }
+            if (at != dataLength) throw c.bad("it has " + (dataLength - at) + " bytes after its last tensor: the header lies");
+            if (!FORMAT.equals(c.meta.get("format")))
+                throw c.bad("it is not a microgpt model (a safetensors file without format \"" + FORMAT + "\" in its metadata)");
+            if (!VERSION.equals(c.meta.get("format_version")))
+                throw c.bad("it is format version " + c.meta.get("format_version") + "; this program reads version " + VERSION);
+            return c;
+        }
+
+        String meta(String key) {
+            String v = meta.get(key);
+            if (v == null) throw bad("its metadata has no '" + key + "'");
+            return v;
+        }
+
+        long metaLong(String key) {
+            try {
+                return Long.parseLong(meta(key));
+            } catch (NumberFormatException e) {
+                throw bad("its metadata '" + key + "' is not a number: " + meta(key));
+            }
+        }
+
+        /** A tensor that must be there, with this dtype and shape. */
+        Object tensor(String name, boolean f64, long... shape) {
+            Object v = tensors.get(name);
+            if (v == null) throw bad("it has no tensor '" + name + "'");
+            if ((v instanceof double[]) != f64) throw bad("tensor '" + name + "' is " + (f64 ? "I64" : "F64") + ", expected " + (f64 ? "F64" : "I64"));
+            if (!Arrays.equals(shapes.get(name), shape))
+                throw bad("tensor '" + name + "' has shape " + Arrays.toString(shapes.get(name)) + ", expected " + Arrays.toString(shape));
+            return v;
+        }
+
+        /** The model's shape from the metadata; a size option given on the command line must agree. */
+        Config config(CommandLine.ParseResult given, Config options) {
+            int n_layer = (int) metaLong("n_layer"), n_embd = (int) metaLong("n_embd"), n_head = (int) metaLong("n_head"),
+                    block_size = (int) metaLong("block_size");
+            String[][] sizes = {{"--n-layer", "" + n_layer, "" + options.n_layer()}, {"--n-embd", "" + n_embd, "" + options.n_embd()},
+                    {"--n-head", "" + n_head, "" + options.n_head()}, {"--block-size", "" + block_size, "" + options.block_size()}};
+            for (String[] s : sizes)
+                if (given.hasMatchedOption(s[0]) && !s[1].equals(s[2]))
+                    throw UserError.usage(s[0] + " " + s[2] + " contradicts model file " + file + " (" + s[0] + " " + s[1]
+                            + "); leave " + s[0] + " out");
+            try {
+                return new Config(n_layer, n_embd, block_size, n_head);
+            } catch (UserError e) {
+                throw bad("its model shape is invalid (" + e.getMessage() + ")");
+            }
+        }
+
+        /** The vocabulary: the characters in token-id order. */
+        int[] vocab() {
+            int[] v = meta("vocab").codePoints().toArray();
+            for (int i = 1; i < v.length; i++)
+                if (v[i - 1] >= v[i]) throw bad("its vocabulary is not sorted and distinct, as a saved vocabulary is");
+            if (v.length == 0) throw bad("its vocabulary is empty");
+            return v;
+        }
+    }
+
+    /**
+     * SIGINT or SIGTERM during training with --save: the step in progress finishes, the model is saved,
+     * one line says how to resume, and the JVM exits as the signal asks (130 for SIGINT, 143 for SIGTERM).
+     * A shutdown hook, which the JVM runs on those signals, asks for the stop and waits for the save.
+     */
+    static final class Interrupt {
+        private volatile boolean requested;
+        private final java.util.concurrent.CountDownLatch saved = new java.util.concurrent.CountDownLatch(1);
+        private final Thread hook = new Thread(() -> {
+            requested = true;
+            try { saved.await(10, java.util.concurrent.TimeUnit.MINUTES); } catch (InterruptedException ignored) { }
+        }, "save-on-interrupt");
+        private final boolean on;
+
+        Interrupt(boolean on) {
+            this.on = on;
+            if (on) Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        boolean requested() { return requested; }
+
+        /** After the checkpoint is written: lets the JVM finish exiting, and never returns. */
+        void exit() throws InterruptedException {
+            saved.countDown();
+            Thread.sleep(Long.MAX_VALUE);
+        }
+
+        /** Training is over: signals no longer wait for a save. */
+        void off() {
+            if (!on) return;
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                saved.countDown();
+            }
+        }
+    }
+
+    /** --load, --resume, --save, --save-every: the conflicts, then the model file read and checked. */
+    static Checkpoint checkModelOptions(CommandLine.ParseResult given, Path load, Path resume, Path save, int saveEvery, long seed) {
+        if (load != null && resume != null)
+            throw UserError.usage("--load and --resume cannot be combined: --resume continues a run, --load starts a new one from its weights");
+        if (resume != null && given.hasMatchedOption("--steps"))
+            throw UserError.usage("--steps cannot be combined with --resume: the run continues to the total planned in " + resume);
+        if (saveEvery < 0) throw UserError.usage("--save-every must be 0 (never) or more (got " + saveEvery + ")");
+        if (saveEvery > 0 && save == null) throw UserError.usage("--save-every needs --save FILE, the file to write");
+        if (save != null) checkOutput("--save", save, "model.safetensors");
+        if (load == null && resume == null) return null;
+        Checkpoint file = Checkpoint.read(resume != null ? resume : load);
+        if (resume != null && given.hasMatchedOption("--seed") && seed != file.metaLong("seed"))
+            throw UserError.usage("--seed " + seed + " contradicts " + resume + " (--seed " + file.metaLong("seed") + "); leave --seed out");
+        return file;
+    }
+
+    /** --load with training: every character of the data must be in the loaded model's vocabulary. */
+    static void checkVocabulary(List<String> docs, Tokenizer tok, Checkpoint file) {
+        TreeSet<Integer> unknown = new TreeSet<>();
+        for (String doc : docs) doc.codePoints().filter(ch -> Arrays.binarySearch(tok.uchars, ch) < 0).forEach(unknown::add);
+        if (!unknown.isEmpty())
+            throw UserError.input("the training data has characters that model file " + file.file + " does not know: "
+                    + quoted(unknown) + "; train a new model on it instead of --load");
+    }
+
+    /** --prompt: its tokens, which every sample starts with. */
+    static int[] promptTokens(String prompt, Tokenizer tok, int block_size) {
+        int[] cps = prompt.codePoints().toArray();
+        TreeSet<Integer> unknown = new TreeSet<>();
+        for (int ch : cps) if (Arrays.binarySearch(tok.uchars, ch) < 0) unknown.add(ch);
+        if (!unknown.isEmpty())
+            throw UserError.usage("--prompt has characters that are not in the vocabulary: " + quoted(unknown)
+                    + "; use only these: " + new String(tok.uchars, 0, tok.uchars.length));
+        if (cps.length >= block_size)
+            throw UserError.usage("--prompt is " + cps.length + " characters; the model reads " + block_size
+                    + " tokens including the first, so at most " + (block_size - 1));
+        int[] tokens = new int[cps.length];
+        for (int i = 0; i < cps.length; i++) tokens[i] = Arrays.binarySearch(tok.uchars, cps[i]);
+        return tokens;
+    }
+
+    static String quoted(Collection<Integer> chars) {
+        StringJoiner s = new StringJoiner(", ");
+        for (int ch : chars) s.add("'" + new String(Character.toChars(ch)) + "'");
+        return s.toString();
+    }
+
+    /** Writes the model, Adam's moments and the RNG's state to target (--save, --save-every). */
+    static void save(Path target, Config config, Tokenizer tok, GPT model, Adam adam, Random random, int step, int total_steps,
+                     long seed, String data_hash) throws IOException {
+        Checkpoint c = new Checkpoint(target);
+        c.meta.put("format", Checkpoint.FORMAT);
+        c.meta.put("format_version", Checkpoint.VERSION);
+        c.meta.put("engine", SCRIPT);
+        c.meta.put("n_layer", "" + config.n_layer());
+        c.meta.put("n_embd", "" + config.n_embd());
+        c.meta.put("n_head", "" + config.n_head());
+        c.meta.put("block_size", "" + config.block_size());
+        c.meta.put("vocab", new String(tok.uchars, 0, tok.uchars.length));
+        c.meta.put("step", "" + step);
+        c.meta.put("total_steps", "" + total_steps);
+        c.meta.put("seed", "" + seed);
+        c.meta.put("data_sha256", data_hash);
+        String[] prefixes = {"", "adam.m.", "adam.v."};
+        double[][] values = {model.weights(), adam.m, adam.v};
+        for (int k = 0; k < prefixes.length; k++) {
+            int at = 0;
+            for (Map.Entry<String, long[]> e : model.shapes().entrySet()) {
+                int n = (int) Checkpoint.count(e.getValue());
+                c.put(prefixes[k] + e.getKey(), e.getValue(), Arrays.copyOfRange(values[k], at, at + n));
+                at += n;
+            }
+        }
+        c.put("rng.mt", new long[]{625}, random.getstate());
+        c.put("rng.gauss", new long[]{2}, random.getgauss());
+        c.write(target);
+    }
+
+    /** The tensors named prefix + each state_dict name, in state_dict order, as one flat array. */
+    static double[] flat(Checkpoint file, GPT model, String prefix) {
+        long total = 0;
+        for (long[] shape : model.shapes().values()) total += Checkpoint.count(shape);
+        double[] all = new double[(int) total];
+        int at = 0;
+        for (Map.Entry<String, long[]> e : model.shapes().entrySet()) {
+            double[] t = (double[]) file.tensor(prefix + e.getKey(), true, e.getValue());
+            System.arraycopy(t, 0, all, at, t.length);
+            at += t.length;
+        }
+        return all;
+    }
+
+    /** --resume: Adam's moments, and the RNG exactly where the saved run left it. */
+    static void restoreRun(Checkpoint file, GPT model, Adam adam, Random random) {
+        System.arraycopy(flat(file, model, "adam.m."), 0, adam.m, 0, adam.m.length);
+        System.arraycopy(flat(file, model, "adam.v."), 0, adam.v, 0, adam.v.length);
+        try {
+            random.setstate((long[]) file.tensor("rng.mt", false, 625), (double[]) file.tensor("rng.gauss", true, 2));
+        } catch (IllegalArgumentException e) {
+            throw file.bad("its RNG state is invalid (" + e.getMessage() + ")");
         }
     }
 }

@@ -245,8 +245,8 @@ class MicrogptOptimizedTest {
         for (int i = t.mark; i < t.size; i++) assertEquals(microgpt_optimized.Tape.LEAF, t.op[i], "node " + i + " records no op");
         t.grad_enabled = true;
         // sample() turns gradients off and back on, and leaves the tape at its mark
-        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(List.of("abcdefghijklmnopqrstuvwxyz"));
-        microgpt_optimized.sample(model, tok, 0.5, new microgpt_optimized.Random(2));
+        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(List.of("abcdefghijklmnopqrstuvwxyz"), null);
+        microgpt_optimized.sample(model, tok, new int[0], 0.5, new microgpt_optimized.Random(2));
         assertTrue(t.grad_enabled);
         assertEquals(t.mark, t.size);
     }
@@ -255,7 +255,7 @@ class MicrogptOptimizedTest {
     void trainingStepAllocatesNothingOnceWarm() {
         var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         List<String> docs = microgpt_optimized.loadDocs(TestSupport.tinyNames(), false);
-        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs);
+        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs, null);
         microgpt_optimized.GPT model = new microgpt_optimized.GPT(new microgpt_optimized.Config(1, 16, 16, 4),
                 tok.vocab_size, new microgpt_optimized.Random(42), false);
         microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
@@ -279,8 +279,8 @@ class MicrogptOptimizedTest {
             assertEquals(microgpt.splitDocs(text), microgpt_optimized.splitDocs(text), "splitDocs of " + text);
             List<String> docs = microgpt.splitDocs(text);
             if (docs.isEmpty()) continue;
-            microgpt.Tokenizer a = new microgpt.Tokenizer(docs);
-            microgpt_optimized.Tokenizer b = new microgpt_optimized.Tokenizer(docs);
+            microgpt.Tokenizer a = new microgpt.Tokenizer(docs, null);
+            microgpt_optimized.Tokenizer b = new microgpt_optimized.Tokenizer(docs, null);
             assertArrayEquals(a.uchars, b.uchars);
             assertEquals(a.vocab_size, b.vocab_size);
             int[] buf = new int[b.max_len + 2];
@@ -301,6 +301,6 @@ class MicrogptOptimizedTest {
 
     @Test
     void longestNameSizesTheTokenBuffer() {
-        assertEquals(15, new microgpt_optimized.Tokenizer(microgpt_optimized.loadDocs(TestSupport.namesTxt(), false)).max_len);
+        assertEquals(15, new microgpt_optimized.Tokenizer(microgpt_optimized.loadDocs(TestSupport.namesTxt(), false), null).max_len);
     }
 }

@@ -175,7 +175,7 @@ class MicrogptTest {
     void tokenizerCountsCodePointsAndSortsByCodePoint() {
         // U+1F642 is one token (two UTF-16 chars); sorted by code point it comes after U+FF21,
         // although its first UTF-16 unit (0xD83D) is smaller.
-        microgpt.Tokenizer tok = new microgpt.Tokenizer(List.of("b\uD83D\uDE42a", "\uFF21é"));
+        microgpt.Tokenizer tok = new microgpt.Tokenizer(List.of("b\uD83D\uDE42a", "\uFF21é"), null);
         assertArrayEquals(new int[]{'a', 'b', 'é', 0xFF21, 0x1F642}, tok.uchars);
         assertEquals(5, tok.BOS);
         assertEquals(6, tok.vocab_size);
@@ -187,7 +187,7 @@ class MicrogptTest {
     void namesDatasetGivesTheReferenceCounts() {
         List<String> docs = microgpt.loadDocs(TestSupport.namesTxt(), false);
         assertEquals(32033, docs.size());
-        microgpt.Tokenizer tok = new microgpt.Tokenizer(docs);
+        microgpt.Tokenizer tok = new microgpt.Tokenizer(docs, null);
         assertEquals(27, tok.vocab_size);
         assertEquals(4192, new microgpt.GPT(new microgpt.Config(1, 16, 16, 4), 27, new microgpt.Random(42)).params.length);
     }
