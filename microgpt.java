@@ -90,6 +90,7 @@ public class microgpt implements Callable<Integer> {
         CommandLine.ParseResult given = spec.commandLine().getParseResult();
         Checkpoint file = checkModelOptions(given, load, resume, save, saveEvery, seed); // --load or --resume: read and checked now
         if (file != null) config = file.config(given, config); // the file's model shape
+        if (file != null) file.checkTensors(config, resume != null); // before anything is read or printed
         long seed = resume != null ? file.metaLong("seed") : this.seed;
         int num_steps = resume != null ? (int) file.metaLong("total_steps") : load != null && !given.hasMatchedOption("--steps") ? 0 : steps;
         int first_step = resume != null ? (int) file.metaLong("step") : 0;
@@ -122,14 +123,14 @@ public class microgpt implements Callable<Integer> {
             // Initialize the parameters, to store the knowledge of the model
             checkFits(config, tok.vocab_size); // before allocating: does it fit in the heap this JVM may use?
             GPT model = new GPT(config, tok.vocab_size, random);
-            if (file != null) model.setWeights(flat(file, model, ""));
+            if (file != null) model.setWeights(flat(file, config, tok.vocab_size, ""));
             out.println("num params: " + model.params.length);
 
             time.phase("data and model");
 
             // Repeat in sequence: one document per step, forward, backward, Adam
             Adam adam = new Adam(model.params);
-            if (resume != null) restoreRun(file, model, adam, random);
+            if (resume != null) restoreRun(file, config, tok.vocab_size, adam, random);
             interrupt = new Interrupt(save != null); // Ctrl-C or SIGTERM: finish the step, save, say how to resume
             for (int step = first_step; step < num_steps; step++) {
                 String doc = docs.get(step % docs.size());
@@ -371,12 +372,6 @@ public class microgpt implements Callable<Integer> {
             for (int i = 0; i < w.length; i++) params[i].data = w[i];
         }
 
-        /** Each matrix's name and shape [nout, nin], in state_dict order (model files). */
-        Map<String, long[]> shapes() {
-            Map<String, long[]> shapes = new LinkedHashMap<>();
-            state_dict.forEach((name, m) -> shapes.put(name, new long[]{m.length, m[0].length}));
-            return shapes;
-        }
 
         static Value[][] matrix(int nout, int nin, Random random) {
             Value[][] m = new Value[nout][nin];
@@ -1140,6 +1135,20 @@ public class microgpt implements Callable<Integer> {
             }
         }
 
+        /** Every tensor the model needs is there with its dtype and shape (and, for a run to resume, the optimizer's and RNG's). */
+        void checkTensors(Config config, boolean run) {
+            for (String prefix : run ? List.of("", "adam.m.", "adam.v.") : List.of(""))
+                stateDictShapes(config, vocab().length + 1).forEach((name, shape) -> tensor(prefix + name, true, shape));
+            if (run) {
+                tensor("rng.mt", false, 625);
+                tensor("rng.gauss", true, 2);
+                metaLong("step");
+                metaLong("total_steps");
+                if (metaLong("step") > metaLong("total_steps") || metaLong("step") < 0)
+                    throw bad("its step " + metaLong("step") + " is not within its " + metaLong("total_steps") + " planned steps");
+            }
+        }
+
         /** The vocabulary: the characters in token-id order. */
         int[] vocab() {
             int[] v = meta("vocab").codePoints().toArray();
@@ -1255,7 +1264,7 @@ public class microgpt implements Callable<Integer> {
         double[][] values = {model.weights(), adam.m, adam.v};
         for (int k = 0; k < prefixes.length; k++) {
             int at = 0;
-            for (Map.Entry<String, long[]> e : model.shapes().entrySet()) {
+            for (Map.Entry<String, long[]> e : stateDictShapes(config, tok.vocab_size).entrySet()) {
                 int n = (int) Checkpoint.count(e.getValue());
                 c.put(prefixes[k] + e.getKey(), e.getValue(), Arrays.copyOfRange(values[k], at, at + n));
                 at += n;
@@ -1266,13 +1275,29 @@ public class microgpt implements Callable<Integer> {
         c.write(target);
     }
 
+    /** The state_dict's names and shapes [nout, nin], in the Python's order: the weight tensors of a model file. */
+    static Map<String, long[]> stateDictShapes(Config c, int vocab_size) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        long n = c.n_embd();
+        shapes.put("wte", new long[]{vocab_size, n});
+        shapes.put("wpe", new long[]{c.block_size(), n});
+        shapes.put("lm_head", new long[]{vocab_size, n});
+        for (int i = 0; i < c.n_layer(); i++) {
+            for (String w : List.of("attn_wq", "attn_wk", "attn_wv", "attn_wo")) shapes.put("layer" + i + "." + w, new long[]{n, n});
+            shapes.put("layer" + i + ".mlp_fc1", new long[]{4 * n, n});
+            shapes.put("layer" + i + ".mlp_fc2", new long[]{n, 4 * n});
+        }
+        return shapes;
+    }
+
     /** The tensors named prefix + each state_dict name, in state_dict order, as one flat array. */
-    static double[] flat(Checkpoint file, GPT model, String prefix) {
+    static double[] flat(Checkpoint file, Config config, int vocab_size, String prefix) {
+        Map<String, long[]> shapes = stateDictShapes(config, vocab_size);
         long total = 0;
-        for (long[] shape : model.shapes().values()) total += Checkpoint.count(shape);
+        for (long[] shape : shapes.values()) total += Checkpoint.count(shape);
         double[] all = new double[(int) total];
         int at = 0;
-        for (Map.Entry<String, long[]> e : model.shapes().entrySet()) {
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             double[] t = (double[]) file.tensor(prefix + e.getKey(), true, e.getValue());
             System.arraycopy(t, 0, all, at, t.length);
             at += t.length;
@@ -1281,9 +1306,9 @@ public class microgpt implements Callable<Integer> {
     }
 
     /** --resume: Adam's moments, and the RNG exactly where the saved run left it. */
-    static void restoreRun(Checkpoint file, GPT model, Adam adam, Random random) {
-        System.arraycopy(flat(file, model, "adam.m."), 0, adam.m, 0, adam.m.length);
-        System.arraycopy(flat(file, model, "adam.v."), 0, adam.v, 0, adam.v.length);
+    static void restoreRun(Checkpoint file, Config config, int vocab_size, Adam adam, Random random) {
+        System.arraycopy(flat(file, config, vocab_size, "adam.m."), 0, adam.m, 0, adam.m.length);
+        System.arraycopy(flat(file, config, vocab_size, "adam.v."), 0, adam.v, 0, adam.v.length);
         try {
             random.setstate((long[]) file.tensor("rng.mt", false, 625), (double[]) file.tensor("rng.gauss", true, 2));
         } catch (IllegalArgumentException e) {

@@ -100,6 +100,7 @@ public class microgpt_optimized implements Callable<Integer> {
         CommandLine.ParseResult given = spec.commandLine().getParseResult();
         Checkpoint file = checkModelOptions(given, load, resume, save, saveEvery, seed); // --load or --resume: read and checked now
         if (file != null) config = file.config(given, config); // the file's model shape
+        if (file != null) file.checkTensors(config, resume != null); // before anything is read or printed
         long seed = resume != null ? file.metaLong("seed") : this.seed;
         int num_steps = resume != null ? (int) file.metaLong("total_steps") : load != null && !given.hasMatchedOption("--steps") ? 0 : steps;
         int first_step = resume != null ? (int) file.metaLong("step") : 0;
@@ -132,14 +133,14 @@ public class microgpt_optimized implements Callable<Integer> {
             // Initialize the parameters, to store the knowledge of the model
             checkFits(config, tok.vocab_size); // before allocating: does it fit in the heap this JVM may use?
             GPT model = new GPT(config, tok.vocab_size, random, kvLayout == KVLayout.flat); // CHANGE 4
-            if (file != null) model.setWeights(flat(file, model, ""));
+            if (file != null) model.setWeights(flat(file, config, tok.vocab_size, ""));
             out.println("num params: " + model.num_params); // CHANGE 7: the parameters are the tape's first nodes
 
             time.phase("data and model");
 
             // Repeat in sequence: one document per step, forward, backward, Adam
             Adam adam = new Adam(model.tape, model.num_params);
-            if (resume != null) restoreRun(file, model, adam, random);
+            if (resume != null) restoreRun(file, config, tok.vocab_size, adam, random);
             interrupt = new Interrupt(save != null); // Ctrl-C or SIGTERM: finish the step, save, say how to resume
             int[] tokens = new int[tok.max_len + 2]; // CHANGE 8: one token buffer for every step
             for (int step = first_step; step < num_steps; step++) {
@@ -685,9 +686,8 @@ public class microgpt_optimized implements Callable<Integer> {
 
     static final class GPT {
         final int n_layer, n_embd, block_size, n_head, head_dim, vocab_size;
-        final Map<String, Matrix> state_dict = new LinkedHashMap<>(); // for model files: names and shapes
         final Tape tape;
-        final int num_params; // the parameters are the first nodes of the tape, in state_dict order
+        final int num_params; // the parameters are the first nodes of the tape, in microgpt.java's state_dict order
         // CHANGE 8: the matrices of each layer, looked up once instead of by name at every position
         final Matrix wte, wpe, lm_head;
         final Matrix[] attn_wq, attn_wk, attn_wv, attn_wo, mlp_fc1, mlp_fc2;
@@ -700,21 +700,21 @@ public class microgpt_optimized implements Callable<Integer> {
             n_layer = config.n_layer(); n_embd = config.n_embd(); block_size = config.block_size();
             n_head = config.n_head(); head_dim = config.head_dim();
             // CHANGE 7, 9: each matrix is nout*nin consecutive leaf nodes at the start of the tape, in
-            // state_dict order; CHANGE 8: kept in fields, not looked up by name
+            // microgpt.java's state_dict order; CHANGE 8: kept in fields, not looked up by name
             this.vocab_size = vocab_size;
             tape = new Tape(4096);
-            wte = matrix("wte", vocab_size, n_embd, random);
-            wpe = matrix("wpe", block_size, n_embd, random);
-            lm_head = matrix("lm_head", vocab_size, n_embd, random);
+            wte = matrix(vocab_size, n_embd, random);
+            wpe = matrix(block_size, n_embd, random);
+            lm_head = matrix(vocab_size, n_embd, random);
             attn_wq = new Matrix[n_layer]; attn_wk = new Matrix[n_layer]; attn_wv = new Matrix[n_layer];
             attn_wo = new Matrix[n_layer]; mlp_fc1 = new Matrix[n_layer]; mlp_fc2 = new Matrix[n_layer];
             for (int i = 0; i < n_layer; i++) {
-                attn_wq[i] = matrix("layer" + i + ".attn_wq", n_embd, n_embd, random); // CHANGE 8: in fields too
-                attn_wk[i] = matrix("layer" + i + ".attn_wk", n_embd, n_embd, random);
-                attn_wv[i] = matrix("layer" + i + ".attn_wv", n_embd, n_embd, random);
-                attn_wo[i] = matrix("layer" + i + ".attn_wo", n_embd, n_embd, random);
-                mlp_fc1[i] = matrix("layer" + i + ".mlp_fc1", 4 * n_embd, n_embd, random);
-                mlp_fc2[i] = matrix("layer" + i + ".mlp_fc2", n_embd, 4 * n_embd, random);
+                attn_wq[i] = matrix(n_embd, n_embd, random); // CHANGE 8: "layer" + i + ".attn_wq", in a field
+                attn_wk[i] = matrix(n_embd, n_embd, random);
+                attn_wv[i] = matrix(n_embd, n_embd, random);
+                attn_wo[i] = matrix(n_embd, n_embd, random);
+                mlp_fc1[i] = matrix(4 * n_embd, n_embd, random);
+                mlp_fc2[i] = matrix(n_embd, 4 * n_embd, random);
             }
             num_params = tape.size; // CHANGE 7, 8: no flattened list; buffers allocated once
             tape.mark = num_params;
@@ -742,17 +742,10 @@ public class microgpt_optimized implements Callable<Integer> {
 
         void setWeights(double[] w) { System.arraycopy(w, 0, tape.data, 0, num_params); }
 
-        /** Each matrix's name and shape [nout, nin], in state_dict order (model files). */
-        Map<String, long[]> shapes() {
-            Map<String, long[]> shapes = new LinkedHashMap<>();
-            state_dict.forEach((name, m) -> shapes.put(name, new long[]{m.nout(), m.nin()})); // CHANGE 9
-            return shapes;
-        }
 
-        private Matrix matrix(String name, int nout, int nin, Random random) { // CHANGE 9
+        private Matrix matrix(int nout, int nin, Random random) { // CHANGE 9
             Matrix m = new Matrix(tape.next(), nout, nin);
             for (int i = 0; i < nout * nin; i++) tape.leaf(random.gauss(0, 0.08)); // row by row
-            state_dict.put(name, m);
             return m;
         }
 
@@ -1506,6 +1499,20 @@ public class microgpt_optimized implements Callable<Integer> {
             }
         }
 
+        /** Every tensor the model needs is there with its dtype and shape (and, for a run to resume, the optimizer's and RNG's). */
+        void checkTensors(Config config, boolean run) {
+            for (String prefix : run ? List.of("", "adam.m.", "adam.v.") : List.of(""))
+                stateDictShapes(config, vocab().length + 1).forEach((name, shape) -> tensor(prefix + name, true, shape));
+            if (run) {
+                tensor("rng.mt", false, 625);
+                tensor("rng.gauss", true, 2);
+                metaLong("step");
+                metaLong("total_steps");
+                if (metaLong("step") > metaLong("total_steps") || metaLong("step") < 0)
+                    throw bad("its step " + metaLong("step") + " is not within its " + metaLong("total_steps") + " planned steps");
+            }
+        }
+
         /** The vocabulary: the characters in token-id order. */
         int[] vocab() {
             int[] v = meta("vocab").codePoints().toArray();
@@ -1621,7 +1628,7 @@ public class microgpt_optimized implements Callable<Integer> {
         double[][] values = {model.weights(), adam.m, adam.v};
         for (int k = 0; k < prefixes.length; k++) {
             int at = 0;
-            for (Map.Entry<String, long[]> e : model.shapes().entrySet()) {
+            for (Map.Entry<String, long[]> e : stateDictShapes(config, tok.vocab_size).entrySet()) {
                 int n = (int) Checkpoint.count(e.getValue());
                 c.put(prefixes[k] + e.getKey(), e.getValue(), Arrays.copyOfRange(values[k], at, at + n));
                 at += n;
@@ -1632,13 +1639,29 @@ public class microgpt_optimized implements Callable<Integer> {
         c.write(target);
     }
 
+    /** The state_dict's names and shapes [nout, nin], in the Python's order: the weight tensors of a model file. */
+    static Map<String, long[]> stateDictShapes(Config c, int vocab_size) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        long n = c.n_embd();
+        shapes.put("wte", new long[]{vocab_size, n});
+        shapes.put("wpe", new long[]{c.block_size(), n});
+        shapes.put("lm_head", new long[]{vocab_size, n});
+        for (int i = 0; i < c.n_layer(); i++) {
+            for (String w : List.of("attn_wq", "attn_wk", "attn_wv", "attn_wo")) shapes.put("layer" + i + "." + w, new long[]{n, n});
+            shapes.put("layer" + i + ".mlp_fc1", new long[]{4 * n, n});
+            shapes.put("layer" + i + ".mlp_fc2", new long[]{n, 4 * n});
+        }
+        return shapes;
+    }
+
     /** The tensors named prefix + each state_dict name, in state_dict order, as one flat array. */
-    static double[] flat(Checkpoint file, GPT model, String prefix) {
+    static double[] flat(Checkpoint file, Config config, int vocab_size, String prefix) {
+        Map<String, long[]> shapes = stateDictShapes(config, vocab_size);
         long total = 0;
-        for (long[] shape : model.shapes().values()) total += Checkpoint.count(shape);
+        for (long[] shape : shapes.values()) total += Checkpoint.count(shape);
         double[] all = new double[(int) total];
         int at = 0;
-        for (Map.Entry<String, long[]> e : model.shapes().entrySet()) {
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             double[] t = (double[]) file.tensor(prefix + e.getKey(), true, e.getValue());
             System.arraycopy(t, 0, all, at, t.length);
             at += t.length;
@@ -1647,9 +1670,9 @@ public class microgpt_optimized implements Callable<Integer> {
     }
 
     /** --resume: Adam's moments, and the RNG exactly where the saved run left it. */
-    static void restoreRun(Checkpoint file, GPT model, Adam adam, Random random) {
-        System.arraycopy(flat(file, model, "adam.m."), 0, adam.m, 0, adam.m.length);
-        System.arraycopy(flat(file, model, "adam.v."), 0, adam.v, 0, adam.v.length);
+    static void restoreRun(Checkpoint file, Config config, int vocab_size, Adam adam, Random random) {
+        System.arraycopy(flat(file, config, vocab_size, "adam.m."), 0, adam.m, 0, adam.m.length);
+        System.arraycopy(flat(file, config, vocab_size, "adam.v."), 0, adam.v, 0, adam.v.length);
         try {
             random.setstate((long[]) file.tensor("rng.mt", false, 625), (double[]) file.tensor("rng.gauss", true, 2));
         } catch (IllegalArgumentException e) {

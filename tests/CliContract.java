@@ -37,6 +37,12 @@ abstract class CliContract {
     /** The engine's loadDocs(path, downloadIfMissing). */
     abstract List<String> loadDocs(Path path, boolean downloadIfMissing);
 
+    /** The engine's main class, to run it in a JVM of its own (signals). */
+    abstract String mainClass();
+
+    /** Training steps that take a few seconds on tiny_names.txt, for the interrupted-run test. */
+    abstract int longRunSteps();
+
     // ---- Golden parity with the Python references ----------------------------------------------
 
     /** Runs the engine on names.txt with args, and compares every loss (1e-12) and every name with a trace. */
@@ -216,6 +222,130 @@ abstract class CliContract {
         assertEquals(Set.of(), TestSupport.listing(tmp));
     }
 
+    // ---- Model files: --save, --load, --resume, --prompt ----------------------------------------
+
+    String tiny() { return TestSupport.tinyNames().toString(); }
+
+    @Test
+    void saveThenLoadKeepsEveryWeightBitForBit(@TempDir Path tmp) throws IOException {
+        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
+        TestSupport.Run first = run("--input", tiny(), "--steps", "5", "--samples", "3", "--save", a.toString());
+        assertEquals(0, first.exit(), first.err());
+        TestSupport.Run again = run("--load", a.toString(), "--samples", "3", "--save", b.toString());
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(again.out().startsWith("vocab size: 24\nnum params: 4096\n\n--- inference"), "no data, no training: " + again.out());
+        TestSupport.assertSameTensors(a, b, "wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.mlp_fc2");
+        microgpt.Checkpoint c = microgpt.Checkpoint.read(a);
+        assertEquals(commandName().replace('-', '_') + ".java", c.meta.get("engine"));
+        assertEquals("5", c.meta.get("step"));
+        assertEquals("5", c.meta.get("total_steps"));
+        assertArrayEquals(new long[]{24, 16}, c.shapes.get("wte"));
+        assertArrayEquals(new long[]{625}, c.shapes.get("rng.mt"));
+        assertArrayEquals(new long[]{64, 16}, c.shapes.get("adam.m.layer0.mlp_fc1"));
+    }
+
+    @Test
+    void anInterruptedRunResumedIsTheRunThatWasNeverInterrupted(@TempDir Path tmp) throws Exception {
+        int n = longRunSteps();
+        Path full = tmp.resolve("full.csv"), part = tmp.resolve("part.csv"), rest = tmp.resolve("rest.csv");
+        Path ck = tmp.resolve("ck.safetensors");
+        TestSupport.Run whole = run("--input", tiny(), "--steps", "" + n, "--samples", "4", "--loss-log", full.toString());
+        assertEquals(0, whole.exit(), whole.err());
+
+        // the same run in a JVM of its own, stopped with SIGTERM once it has saved a checkpoint
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), mainClass(), "--input", tiny(), "--steps", "" + n, "--samples", "4",
+                "--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "" + Math.max(1, n / 1000)));
+        Process p = new ProcessBuilder(cmd).redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(ck) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        String err = Files.readString(tmp.resolve("err.txt"));
+        assertEquals(143, p.exitValue(), "stopped by SIGTERM, after saving: " + err);
+        assertTrue(err.matches("(?s)\\s*" + commandName() + ": stopped after step \\d+ of " + n + " and saved the run to " + ck
+                + "; continue it with: ./jbang \\S+ --resume " + ck + " --save " + ck + " --input \\S+\n"), err);
+        assertEquals(Set.of("ck.safetensors", "full.csv", "part.csv", "out.txt", "err.txt"), TestSupport.listing(tmp), "no temporary file left");
+
+        TestSupport.Run resumed = run("--input", tiny(), "--resume", ck.toString(), "--samples", "4", "--loss-log", rest.toString());
+        assertEquals(0, resumed.exit(), resumed.err());
+        List<Double> before = TestSupport.readLossLog(part);
+        List<String> restRows = Files.readAllLines(rest).subList(1, Files.readAllLines(rest).size());
+        assertTrue(before.size() >= 1 && before.size() < n, "stopped part-way: " + before.size());
+        assertEquals(n - before.size(), restRows.size());
+        List<String> fullRows = Files.readAllLines(full);
+        List<String> joined = new ArrayList<>(Files.readAllLines(part));
+        joined.addAll(restRows);
+        assertEquals(fullRows, joined, "every loss, to the last bit, and every step number");
+        assertEquals(TestSupport.samplesOf(whole.out()), TestSupport.samplesOf(resumed.out()), "the same names");
+    }
+
+    @Test
+    void promptStartsEverySample() {
+        TestSupport.Run r = run("--input", tiny(), "--steps", "20", "--samples", "5", "--prompt", "ma");
+        assertEquals(0, r.exit(), r.err());
+        List<String> names = TestSupport.samplesOf(r.out());
+        assertEquals(5, names.size());
+        for (String name : names) assertTrue(name.startsWith("ma"), name);
+    }
+
+    @Test
+    void promptCharactersOutsideTheVocabularyAreUsageErrors() {
+        run("--input", tiny(), "--steps", "1", "--prompt", "mA!").assertOneLineErrorAfter("num docs: 64\n", 2,
+                "--prompt has characters that are not in the vocabulary: '!', 'A'; use only these: abcdefghiklmnoprstuvwyz");
+        run("--input", tiny(), "--steps", "1", "--prompt", "abcdefghiklmnopr").assertOneLineErrorAfter("num docs: 64\n", 2,
+                "--prompt is 16 characters; the model reads 16 tokens including the first, so at most 15");
+    }
+
+    @Test
+    void modelOptionConflictsAreUsageErrors(@TempDir Path tmp) throws IOException {
+        Path a = tmp.resolve("a.safetensors");
+        assertEquals(0, run("--input", tiny(), "--steps", "2", "--samples", "0", "--save", a.toString()).exit());
+        run("--load", a.toString(), "--resume", a.toString()).assertOneLineError(2, "--load and --resume cannot be combined");
+        run("--resume", a.toString(), "--steps", "5").assertOneLineError(2, "--steps cannot be combined with --resume");
+        run("--input", tiny(), "--save-every", "3").assertOneLineError(2, "--save-every needs --save FILE");
+        run("--load", a.toString(), "--n-embd", "32").assertOneLineError(2, "--n-embd 32 contradicts model file " + a
+                + " (--n-embd 16); leave --n-embd out");
+        run("--resume", a.toString(), "--seed", "7").assertOneLineError(2, "--seed 7 contradicts " + a + " (--seed 42)");
+        run("--input", tiny(), "--save", tmp.toString()).assertOneLineError(2, "--save " + tmp + " is a directory");
+        Path other = TestSupport.writeFile(tmp, "other.txt", "bob\nann\n");
+        run("--input", other.toString(), "--resume", a.toString()).assertOneLineErrorAfter("", 1,
+                "the training data is not the data of the run saved in " + a + "; resume with the same --input");
+        Path foreign = TestSupport.writeFile(tmp, "foreign.txt", "zoë\n");
+        run("--input", foreign.toString(), "--load", a.toString(), "--steps", "1").assertOneLineErrorAfter("num docs: 1\n", 1,
+                "the training data has characters that model file " + a + " does not know: 'ë'");
+    }
+
+    /** A good model file, then the same bytes damaged in one way each. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "missing|model file not found: ",
+        "directory|: it is a directory",
+        "truncated|: its header length (",
+        "random bytes|: its header length (",
+        "not JSON|: its header is not JSON",
+        "offsets beyond the data|: tensor 'wte' claims bytes",
+        "bytes after the last tensor|: it has 8 bytes after its last tensor: the header lies",
+        "overlapping tensors|: its tensors' byte ranges overlap or leave gaps: the header lies",
+        "wrong shape|: tensor 'wpe' has shape [8, 32], expected [16, 16]",
+        "wrong dtype|: tensor 'wte' is F16; this format stores F64 and I64 tensors",
+        "another format version|: it is format version 2; this program reads version 1",
+        "not a microgpt model|: it is not a microgpt model",
+    })
+    void aBadModelFileIsOneLineAndChangesNothing(String damage, String message, @TempDir Path tmp) throws IOException {
+        Path good = tmp.resolve("good.safetensors"), bad = tmp.resolve("bad.safetensors"), keep = tmp.resolve("keep.safetensors");
+        assertEquals(0, run("--input", tiny(), "--steps", "1", "--samples", "0", "--save", good.toString()).exit());
+        Files.copy(good, keep);
+        byte[] keepBytes = Files.readAllBytes(keep);
+        TestSupport.damageModelFile(good, bad, damage);
+        for (String option : List.of("--load", "--resume")) {
+            TestSupport.Run r = run("--input", tiny(), option, bad.toString(), "--save", keep.toString());
+            r.assertOneLineError(1, commandName() + ": ", message);
+            if (!damage.equals("missing")) assertTrue(r.err().contains(bad.toString()), "names the file: " + r.err());
+            assertArrayEquals(keepBytes, Files.readAllBytes(keep), "the --save target is not touched by a failed run");
+        }
+    }
+
     // ---- Data download, against a local server (never the network) ---------------------------
 
     @Test
@@ -274,6 +404,8 @@ class MicrogptCliTest extends CliContract {
     String defaultGolden() { return "microgpt_py_default.txt"; }
     String[] tooLargeForTheTestHeap() { return new String[]{"--n-embd", "256", "--n-layer", "2", "--block-size", "32"}; } // ~8 GB
     List<String> loadDocs(Path path, boolean download) { return microgpt.loadDocs(path, download); }
+    String mainClass() { return "microgpt"; }
+    int longRunSteps() { return 1500; }
 }
 
 class MicrogptOptimizedCliTest extends CliContract {
@@ -283,4 +415,6 @@ class MicrogptOptimizedCliTest extends CliContract {
     String defaultGolden() { return "microgpt_optimized_py_default.txt"; }
     String[] tooLargeForTheTestHeap() { return new String[]{"--n-embd", "1024", "--n-layer", "4", "--block-size", "64"}; } // ~6 GB
     List<String> loadDocs(Path path, boolean download) { return microgpt_optimized.loadDocs(path, download); }
+    String mainClass() { return "microgpt_optimized"; }
+    int longRunSteps() { return 20000; }
 }

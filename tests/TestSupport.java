@@ -156,4 +156,51 @@ final class TestSupport {
             return names;
         }
     }
+
+    /** Tensors of two model files are equal bit for bit. */
+    static void assertSameTensors(Path a, Path b, String... names) {
+        microgpt.Checkpoint x = microgpt.Checkpoint.read(a), y = microgpt.Checkpoint.read(b);
+        assertTrue(names.length > 0);
+        for (String name : names) {
+            double[] u = (double[]) x.tensors.get(name), v = (double[]) y.tensors.get(name);
+            assertNotNull(u, name);
+            assertEquals(u.length, v.length, name);
+            for (int i = 0; i < u.length; i++)
+                assertEquals(Double.doubleToRawLongBits(u[i]), Double.doubleToRawLongBits(v[i]), name + "[" + i + "]");
+        }
+    }
+
+    /** Writes to bad a copy of the model file good, damaged one way (or, for "missing" and "directory", no file). */
+    static void damageModelFile(Path good, Path bad, String damage) throws IOException {
+        byte[] bytes = Files.readAllBytes(good);
+        int n = (int) java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        String header = new String(bytes, 8, n, StandardCharsets.UTF_8);
+        byte[] data = Arrays.copyOfRange(bytes, 8 + n, bytes.length);
+        switch (damage) {
+            case "missing" -> { return; }
+            case "directory" -> { Files.createDirectory(bad); return; }
+            case "truncated" -> { Files.write(bad, Arrays.copyOf(bytes, 8 + n / 2)); return; }
+            case "random bytes" -> {
+                byte[] r = new byte[4096];
+                new java.util.Random(5).nextBytes(r);
+                Files.write(bad, r);
+                return;
+            }
+            case "not JSON" -> header = header.replaceFirst("\\{", "[");
+            case "offsets beyond the data" -> header = header.replaceFirst("\"data_offsets\":\\[0,3072\\]", "\"data_offsets\":[0,99999999]");
+            case "bytes after the last tensor" -> data = Arrays.copyOf(data, data.length + 8);
+            case "overlapping tensors" -> header = header.replaceFirst("\"data_offsets\":\\[3072,5120\\]", "\"data_offsets\":[2048,4096]");
+            case "wrong shape" -> header = header.replaceFirst("\"shape\":\\[16,16\\]", "\"shape\":[8,32]");
+            case "wrong dtype" -> header = header.replaceFirst("\"F64\"", "\"F16\"");
+            case "another format version" -> header = header.replace("\"format_version\":\"1\"", "\"format_version\":\"2\"");
+            case "not a microgpt model" -> header = header.replace("\"format\":\"microgpt-checkpoint\"", "\"format\":\"other\"");
+            default -> throw new IllegalArgumentException(damage);
+        }
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+        out.write(h);
+        out.write(data);
+        Files.write(bad, out.toByteArray());
+    }
 }
