@@ -303,4 +303,56 @@ class MicrogptOptimizedTest {
     void longestNameSizesTheTokenBuffer() {
         assertEquals(15, new microgpt_optimized.Tokenizer(microgpt_optimized.loadDocs(TestSupport.namesTxt(), false), null).max_len);
     }
+
+    // ---- Model files across engines ------------------------------------------------------------
+
+    @Test
+    void eitherEngineReadsWhatTheOtherWrote(@TempDir Path tmp) throws IOException {
+        String tiny = TestSupport.tinyNames().toString();
+        Path a = tmp.resolve("orig.safetensors"), b = tmp.resolve("mod.safetensors"), a2 = tmp.resolve("orig2.safetensors");
+        TestSupport.Run orig = TestSupport.run(microgpt::run, new microgpt(), "--input", tiny, "--steps", "8", "--samples", "0",
+                "--save", a.toString());
+        assertEquals(0, orig.exit(), orig.err());
+        TestSupport.Run mod = run("--load", a.toString(), "--samples", "6", "--prompt", "a", "--save", b.toString());
+        TestSupport.Run back = TestSupport.run(microgpt::run, new microgpt(), "--load", b.toString(), "--samples", "6",
+                "--prompt", "a", "--save", a2.toString());
+        assertEquals(0, mod.exit(), mod.err());
+        assertEquals(0, back.exit(), back.err());
+        assertEquals(TestSupport.samplesOf(back.out()), TestSupport.samplesOf(mod.out()), "the same samples in both engines");
+        TestSupport.assertSameTensors(a, b, "wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv",
+                "layer0.attn_wo", "layer0.mlp_fc1", "layer0.mlp_fc2");
+        TestSupport.assertSameTensors(b, a2, "wte", "layer0.mlp_fc2");
+        assertEquals("microgpt_optimized.java", microgpt.Checkpoint.read(b).meta.get("engine"));
+    }
+
+    @Test
+    void aFailedWriteLeavesTheOldFileAndNoTemporaryFile(@TempDir Path tmp) throws IOException {
+        Path target = TestSupport.writeFile(tmp, "model.safetensors", "the previous checkpoint");
+        microgpt_optimized.Checkpoint c = new microgpt_optimized.Checkpoint(target);
+        c.meta.put("format", "microgpt-checkpoint");
+        c.put("wte", new long[]{2, 3}, new double[]{1, 2, 3, 4, 5, 6});
+        c.put("broken", new long[]{4}, new double[]{1}); // fewer values than its shape: fails while the data is written
+        assertThrows(ArrayIndexOutOfBoundsException.class, () -> c.write(target));
+        assertEquals("the previous checkpoint", Files.readString(target));
+        assertEquals(Set.of("model.safetensors"), TestSupport.listing(tmp));
+    }
+
+    @Test
+    void sigkillLosesAtMostSaveEverySteps(@TempDir Path tmp) throws Exception {
+        Path ck = tmp.resolve("ck.safetensors");
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
+                "microgpt_optimized", "--input", TestSupport.tinyNames().toString(), "--steps", "200000", "--save", ck.toString(),
+                "--save-every", "25");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(ck) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+        Thread.sleep(200);
+        p.destroyForcibly(); // SIGKILL: no hook runs
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(137, p.exitValue());
+        microgpt_optimized.Checkpoint c = microgpt_optimized.Checkpoint.read(ck); // a whole file, never a torn one
+        long step = Long.parseLong(c.meta.get("step"));
+        assertTrue(step > 0 && step % 25 == 0, "the last checkpoint: step " + step);
+        c.checkTensors(new microgpt_optimized.Config(1, 16, 16, 4), true); // and resumable: weights, moments, RNG all there
+    }
 }
