@@ -906,6 +906,7 @@ public class microgpt implements Callable<Integer> {
             Path copy = Files.createTempFile(tmp.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
             try {
                 Files.copy(tmp, copy, StandardCopyOption.REPLACE_EXISTING);
+                readableByAll(copy);
                 Files.move(copy, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(copy);
@@ -915,6 +916,7 @@ public class microgpt implements Callable<Integer> {
         void commit() throws IOException {
             if (writer == null) return;
             writer.close();
+            readableByAll(tmp);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
 
@@ -933,6 +935,13 @@ public class microgpt implements Callable<Integer> {
             throw UserError.usage(option + " " + target + ": folder " + dir + " does not exist; create it or choose another path");
         if (Files.exists(target) && !Files.isWritable(target) || !Files.isWritable(dir))
             throw UserError.usage(option + " " + target + " is not writable; choose another path");
+    }
+
+    /** A temporary file is created readable by its owner only; the file it becomes is readable by all (rw-r--r--). */
+    static void readableByAll(Path tmp) {
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException notPosix) { }
     }
 
     /** SHA-256 of the documents in file order, one per line: what a resumed run must train on again. */
@@ -1003,6 +1012,7 @@ public class microgpt implements Callable<Integer> {
                         out.write(b.array());
                     }
                 }
+                readableByAll(tmp);
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(tmp);
@@ -1208,6 +1218,9 @@ public class microgpt implements Callable<Integer> {
         if (save != null) checkOutput("--save", save, "model.safetensors");
         if (load == null && resume == null) return null;
         Checkpoint file = Checkpoint.read(resume != null ? resume : load);
+        if (resume != null && file.meta("data_sha256").isEmpty())
+            throw UserError.usage(resume + " was saved by a run that trained on no data (--load without --steps): there is "
+                    + "no run to resume; use --load " + resume);
         if (resume != null && given.hasMatchedOption("--seed") && seed != file.metaLong("seed"))
             throw UserError.usage("--seed " + seed + " contradicts " + resume + " (--seed " + file.metaLong("seed") + "); leave --seed out");
         return file;

@@ -139,7 +139,7 @@ public class microgpt_optimized implements Callable<Integer> {
             time.phase("data and model");
 
             // Repeat in sequence: one document per step, forward, backward, Adam
-            Adam adam = new Adam(model.tape, model.num_params);
+            Adam adam = new Adam(model.tape, model.num_params); // CHANGE 7
             if (resume != null) restoreRun(file, config, tok.vocab_size, adam, random);
             interrupt = new Interrupt(save != null); // Ctrl-C or SIGTERM: finish the step, save, say how to resume
             int[] tokens = new int[tok.max_len + 2]; // CHANGE 8: one token buffer for every step
@@ -740,7 +740,7 @@ public class microgpt_optimized implements Callable<Integer> {
         /** The parameters' values, in state_dict order (model files). */
         double[] weights() { return Arrays.copyOf(tape.data, num_params); } // CHANGE 7
 
-        void setWeights(double[] w) { System.arraycopy(w, 0, tape.data, 0, num_params); }
+        void setWeights(double[] w) { System.arraycopy(w, 0, tape.data, 0, num_params); } // CHANGE 7
 
 
         private Matrix matrix(int nout, int nin, Random random) { // CHANGE 9
@@ -905,6 +905,7 @@ public class microgpt_optimized implements Callable<Integer> {
                     sample.append(tok.decode(token_id));
                     continue;
                 }
+                // CHANGE 6: softmax(logits / temperature) in plain doubles, into one reused array
                 double max_val = Double.NEGATIVE_INFINITY;
                 for (int i = 0; i < probs.length; i++) max_val = Math.max(max_val, t.data[logits + i]);
                 double total = 0.0;
@@ -1270,6 +1271,7 @@ public class microgpt_optimized implements Callable<Integer> {
             Path copy = Files.createTempFile(tmp.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
             try {
                 Files.copy(tmp, copy, StandardCopyOption.REPLACE_EXISTING);
+                readableByAll(copy);
                 Files.move(copy, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(copy);
@@ -1279,6 +1281,7 @@ public class microgpt_optimized implements Callable<Integer> {
         void commit() throws IOException {
             if (writer == null) return;
             writer.close();
+            readableByAll(tmp);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
 
@@ -1297,6 +1300,13 @@ public class microgpt_optimized implements Callable<Integer> {
             throw UserError.usage(option + " " + target + ": folder " + dir + " does not exist; create it or choose another path");
         if (Files.exists(target) && !Files.isWritable(target) || !Files.isWritable(dir))
             throw UserError.usage(option + " " + target + " is not writable; choose another path");
+    }
+
+    /** A temporary file is created readable by its owner only; the file it becomes is readable by all (rw-r--r--). */
+    static void readableByAll(Path tmp) {
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException notPosix) { }
     }
 
     /** SHA-256 of the documents in file order, one per line: what a resumed run must train on again. */
@@ -1367,6 +1377,7 @@ public class microgpt_optimized implements Callable<Integer> {
                         out.write(b.array());
                     }
                 }
+                readableByAll(tmp);
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(tmp);
@@ -1572,6 +1583,9 @@ public class microgpt_optimized implements Callable<Integer> {
         if (save != null) checkOutput("--save", save, "model.safetensors");
         if (load == null && resume == null) return null;
         Checkpoint file = Checkpoint.read(resume != null ? resume : load);
+        if (resume != null && file.meta("data_sha256").isEmpty())
+            throw UserError.usage(resume + " was saved by a run that trained on no data (--load without --steps): there is "
+                    + "no run to resume; use --load " + resume);
         if (resume != null && given.hasMatchedOption("--seed") && seed != file.metaLong("seed"))
             throw UserError.usage("--seed " + seed + " contradicts " + resume + " (--seed " + file.metaLong("seed") + "); leave --seed out");
         return file;
