@@ -40,7 +40,7 @@ import picocli.CommandLine.*;
                 "Modes: by default (same-jvm) every child runs with the same options: "
                         + bench_compare.SAME_JVM_OPTIONS_TEXT + ". With --as-shipped, each engine's rows run with "
                         + "that engine's own //JAVA_OPTIONS instead. --jvm-args is added last in both modes.",
-                "Each row: one cold run (the first run of a fresh JVM), then warm-up runs until at least --warmup "
+                "Each row runs in --forks fresh JVMs; in each: one cold run (the JVM's first), then warm-up runs until at least --warmup "
                         + "runs and --warmup-time seconds have passed and the JIT has compiled nothing for "
                         + bench_compare.JIT_QUIET_SECONDS + " s (or 5 x --warmup-time has passed), then --reps "
                         + "measured runs, then a memory pass (full collections forced about every millisecond "
@@ -51,9 +51,12 @@ public class bench_compare implements Callable<Integer> {
     int steps = 100;
     @Option(names = "--infer-samples", paramLabel = "N", description = "Samples per run of 'inference' (default: ${DEFAULT-VALUE}).")
     int inferSamples = 50;
-    @Option(names = "--reps", paramLabel = "N", description = "Measured runs per row, after warm-up; at least 2 "
+    @Option(names = "--reps", paramLabel = "N", description = "Measured runs per fork, after warm-up; at least 2 "
             + "(default: ${DEFAULT-VALUE}).")
     int reps = 5;
+    @Option(names = "--forks", paramLabel = "N", description = "Fresh JVMs per row, their measured runs pooled, as JMH's "
+            + "forks: the interval then covers the variation between JVMs too (default: ${DEFAULT-VALUE}).")
+    int forks = 2;
     @Option(names = "--warmup", paramLabel = "N", description = "Warm-up runs at least, after the cold run (default: ${DEFAULT-VALUE}).")
     int warmup = 5;
     @Option(names = "--warmup-time", paramLabel = "SECONDS", description = "Warm-up time at least; warm-up then goes on "
@@ -760,7 +763,12 @@ public class bench_compare implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
     /** A row's outcome: its report, or why it failed; jvmArgs are the options it was started with. */
-    record Row(Area area, String variant, List<String> jvmArgs, Long pid, Report report, String failure) {
+    record Row(Area area, String variant, List<String> jvmArgs, Long pid, Report report, String failure, List<Long> pids,
+               double[] firsts) {
+        Row(Area area, String variant, List<String> jvmArgs, Long pid, Report report, String failure) {
+            this(area, variant, jvmArgs, pid, report, failure, pid == null ? List.of() : List.of(pid),
+                    report == null ? new double[0] : new double[]{report.seconds_first()});
+        }
         String name() { return area.title + " " + variant; }
         boolean ok() { return report != null; }
     }
@@ -790,8 +798,8 @@ public class bench_compare implements Callable<Integer> {
                     System.err.printf("[%d/%d] %s %s ...", ++i, total, a.title, v);
                     Row row = runRow(a, v, data);
                     System.err.println(row.ok()
-                            ? String.format(Locale.ROOT, " cold %s, steady %s (%d warm-up runs%s)", seconds(row.report.seconds_first()),
-                            seconds(row.report.median()), row.report.warmup_runs(), row.report.jit_settled() ? "" : ", JIT not quiet")
+                            ? String.format(Locale.ROOT, " cold %s, steady %s (%d forks, %d+ warm-up runs%s)", seconds(row.report.seconds_first()),
+                            seconds(row.report.median()), row.pids().size(), row.report.warmup_runs(), row.report.jit_settled() ? "" : ", JIT not quiet")
                             : " FAILED: " + row.failure);
                     rows.add(row);
                 }
@@ -818,6 +826,7 @@ public class bench_compare implements Callable<Integer> {
 
     List<Area> validate() {
         if (reps < 2) throw microgpt.UserError.usage("--reps must be at least 2, for a confidence interval (got " + reps + ")");
+        if (forks < 1) throw microgpt.UserError.usage("--forks must be at least 1 (got " + forks + ")");
         if (warmup < 0) throw microgpt.UserError.usage("--warmup must be 0 or more (got " + warmup + ")");
         if (!(warmupTime >= 0) || Double.isInfinite(warmupTime))
             throw microgpt.UserError.usage("--warmup-time must be a number of seconds, 0 or more (got " + warmupTime + ")");
@@ -860,7 +869,44 @@ public class bench_compare implements Callable<Integer> {
         return Arrays.stream(jvmArgs.trim().split("\\s+")).filter(a -> !a.isEmpty()).toList();
     }
 
+    /** A row: --forks fresh JVMs, one after the other; their measured runs pooled (see merge). */
     Row runRow(Area area, String variant, Path data) throws IOException, InterruptedException {
+        List<Row> runs = new ArrayList<>();
+        for (int f = 0; f < forks; f++) {
+            Row one = runFork(area, variant, data);
+            if (!one.ok()) return one;
+            runs.add(one);
+        }
+        return merge(runs);
+    }
+
+    /**
+     * One row from its forks: every measured run pooled (as JMH pools its forks' iterations), the cold
+     * time the median of the forks' first runs, the memory figures the largest (allocation: the mean).
+     * Forks that computed different results fail the row.
+     */
+    static Row merge(List<Row> forks) {
+        Row first = forks.get(0);
+        if (forks.size() == 1) return first;
+        List<Report> rs = forks.stream().map(Row::report).toList();
+        Report r0 = rs.get(0);
+        for (Report r : rs)
+            if (!(r.checksum() == r0.checksum() || Math.abs(r.checksum() - r0.checksum()) <= 1e-12 * Math.abs(r0.checksum())))
+                return new Row(first.area, first.variant, first.jvmArgs, first.pid, null, "its forks computed different results ("
+                        + r0.checksum() + " and " + r.checksum() + ")", forks.stream().map(Row::pid).toList(), new double[0]);
+        double[] firsts = rs.stream().mapToDouble(Report::seconds_first).toArray();
+        double[] seconds = rs.stream().flatMapToDouble(r -> Arrays.stream(r.seconds())).toArray();
+        Report merged = new Report(r0.area(), r0.variant(), r0.pid(), r0.jvm_args(), r0.work_per_run(), Stats.median(firsts), seconds,
+                rs.stream().mapToInt(Report::warmup_runs).min().orElse(0), rs.stream().allMatch(Report::jit_settled),
+                Math.round(rs.stream().mapToLong(Report::allocated_bytes).average().orElse(0)),
+                rs.stream().mapToLong(Report::heap_peak_bytes).max().orElse(0), rs.stream().mapToLong(Report::live_peak_bytes).max().orElse(0),
+                r0.live_base_bytes(), rs.stream().mapToLong(Report::live_floor_bytes).max().orElse(0),
+                rs.stream().mapToLong(Report::heap_delta_bytes).max().orElse(0), rs.stream().mapToLong(Report::rss_delta_bytes).max().orElse(0),
+                rs.stream().mapToLong(Report::rss_peak_bytes).max().orElse(0), r0.checksum(), r0.losses());
+        return new Row(first.area, first.variant, first.jvmArgs, first.pid, merged, null, forks.stream().map(Row::pid).toList(), firsts);
+    }
+
+    Row runFork(Area area, String variant, Path data) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> jvm = childJvmOptions(variant);
         List<String> cmd = new ArrayList<>(List.of(java));
@@ -868,7 +914,7 @@ public class bench_compare implements Callable<Integer> {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), bench_compare.class.getName(),
                 "--child", area.key + "/" + variant, "--input", data.toString(), "--steps", "" + steps,
                 "--infer-samples", "" + inferSamples, "--reps", "" + reps, "--warmup", "" + warmup,
-                "--warmup-time", "" + warmupTime,
+                "--warmup-time", "" + warmupTime, "--forks", "1",
                 "--block-size", "" + blockSize, "--n-embd", "" + nEmbd, "--n-layer", "" + nLayer, "--n-head", "" + nHead));
         if (gcBetweenReps) cmd.add("--gc-between-reps");
         File out = File.createTempFile("bench-child", ".out"), err = File.createTempFile("bench-child", ".err");
@@ -925,8 +971,8 @@ public class bench_compare implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
     String configLine() {
-        return String.format(Locale.ROOT, "steps=%d infer-samples=%d reps=%d warmup=%d warmup-time=%ss block-size=%d n-embd=%d "
-                        + "n-layer=%d n-head=%d gc-between-reps=%s", steps, inferSamples, reps, warmup, fmt(warmupTime),
+        return String.format(Locale.ROOT, "steps=%d infer-samples=%d forks=%d reps=%d warmup=%d warmup-time=%ss block-size=%d n-embd=%d "
+                        + "n-layer=%d n-head=%d gc-between-reps=%s", steps, inferSamples, forks, reps, warmup, fmt(warmupTime),
                 blockSize, nEmbd, nLayer, nHead, gcBetweenReps);
     }
 
@@ -948,7 +994,8 @@ public class bench_compare implements Callable<Integer> {
         optionSets(rows).forEach((opts, vs) -> out.printf("jvm options (%s): %s%n", String.join(", ", vs), opts.isEmpty() ? "(none)" : opts));
         out.printf("config: %s%n%n", configLine());
 
-        out.println("Time per run: cold = first run of a fresh JVM; steady = after warm-up, over the measured runs");
+        out.printf("Time per run: cold = first run of a fresh JVM (median over the forks); steady = after warm-up, over the "
+                + "measured runs of all %d forks%n", forks);
         String tf = "%-21s %17s %11s %11s %25s %25s %8s%n";
         out.printf(tf, "Benchmark", "Work/run", "Cold", "Median", "95% CI (geo. mean)", "min..max", "Warm-up");
         for (Row r : rows) {
@@ -1039,6 +1086,7 @@ public class bench_compare implements Callable<Integer> {
         config.addProperty("steps", steps);
         config.addProperty("infer_samples", inferSamples);
         config.addProperty("reps", reps);
+        config.addProperty("forks", forks);
         config.addProperty("warmup", warmup);
         config.add("warmup_time", num(warmupTime));
         config.addProperty("block_size", blockSize);
@@ -1064,10 +1112,14 @@ public class bench_compare implements Callable<Integer> {
             o.addProperty("variant", r.variant);
             Report p = r.report;
             o.add("pid", r.pid == null ? JsonNull.INSTANCE : new JsonPrimitive(r.pid));
+            JsonArray pids = new JsonArray();
+            r.pids().forEach(pids::add);
+            o.add("pids", pids);
             o.add("jvm_args", strings(p != null ? p.jvm_args() : r.jvmArgs));
             o.addProperty("work_per_run", workPerRun(r.area));
             o.addProperty("work_unit", r.area.unit);
             o.addProperty("reps", reps);
+            o.addProperty("forks", r.pids().size());
             double[] ci = p == null ? new double[]{Double.NaN, Double.NaN} : p.ci();
             o.add("seconds_first", num(p == null ? Double.NaN : p.seconds_first()));
             o.add("seconds_median", num(p == null ? Double.NaN : p.median()));
@@ -1077,6 +1129,7 @@ public class bench_compare implements Callable<Integer> {
             o.add("seconds_ci_high", num(ci[1]));
             o.add("seconds_geomean", num(p == null ? Double.NaN : Stats.geoMean(p.seconds())));
             o.add("seconds", p == null ? JsonNull.INSTANCE : numbers(p.seconds()));
+            o.add("seconds_first_forks", numbers(r.firsts()));
             o.add("warmup_runs", p == null ? JsonNull.INSTANCE : new JsonPrimitive(p.warmup_runs()));
             o.add("jit_settled", p == null ? JsonNull.INSTANCE : new JsonPrimitive(p.jit_settled()));
             String[] memoryKeys = {"allocated_bytes", "heap_peak_bytes", "live_peak_bytes", "live_base_bytes", "live_floor_bytes", "heap_delta_bytes",
@@ -1321,8 +1374,8 @@ public class bench_compare implements Callable<Integer> {
             s.append("</head><body>\n<h1>microgpt.java (ORIG) vs microgpt_optimized.java (MOD, MOD_FLAT)</h1>\n");
             s.append("<p class='note'>Mode <b>").append(esc(b.mode())).append("</b>: ")
                     .append(b.asShipped ? "each engine's rows ran with that engine's own //JAVA_OPTIONS." : "every child JVM ran with the same options.")
-                    .append(" Every row ran in a fresh JVM: one cold run (the JVM's first), warm-up until the JIT was quiet, then ")
-                    .append(b.reps).append(" measured runs. ").append(esc(System.getProperty("java.vm.name") + " " + System.getProperty("java.version")))
+                    .append(" Every row ran in ").append(b.forks).append(" fresh JVM(s), each: one cold run (the JVM's first), ")
+                    .append("warm-up until the JIT was quiet, then ").append(b.reps).append(" measured runs. ").append(esc(System.getProperty("java.vm.name") + " " + System.getProperty("java.version")))
                     .append(".</p>\n");
 
             s.append("<h2>Speed-up per area</h2>\n").append(speedups(ratios));

@@ -23,7 +23,7 @@ class BenchCompareTest {
     /** The smallest real run: no warm-up, two measured runs. */
     static String[] tiny(String... more) {
         List<String> a = new ArrayList<>(List.of("--input", TestSupport.tinyNames().toString(), "--steps", "3", "--reps", "2",
-                "--infer-samples", "2", "--warmup", "0", "--warmup-time", "0"));
+                "--infer-samples", "2", "--warmup", "0", "--warmup-time", "0", "--forks", "1"));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -118,6 +118,28 @@ class BenchCompareTest {
         assertEquals(0.5, results.get(0).getAsJsonObject().get("seconds_first").getAsDouble());
         assertTrue(results.get(1).getAsJsonObject().get("failed").getAsString().startsWith("malformed report"));
         assertTrue(results.get(1).getAsJsonObject().get("seconds_median").isJsonNull());
+    }
+
+    @Test
+    void forksArePooled() {
+        List<String> jvm = List.of("-Xmx1g");
+        bench_compare.Row a = new bench_compare.Row(bench_compare.Area.LOSS, "MOD", jvm, 11L, report("loss", "MOD", 2.5, 0.1, 0.3), null);
+        bench_compare.Report rb = new bench_compare.Report("loss", "MOD", 12, jvm, 300, 0.9, new double[]{0.2, 0.4}, 3, false,
+                100, 7, 9000, 3_000_000, 600, -5, 10, 1L << 34, 2.5, null);
+        bench_compare.Row b = new bench_compare.Row(bench_compare.Area.LOSS, "MOD", jvm, 12L, rb, null);
+        bench_compare.Row m = bench_compare.merge(List.of(a, b));
+        assertTrue(m.ok());
+        assertArrayEquals(new double[]{0.1, 0.3, 0.2, 0.4}, m.report().seconds(), "every measured run of every fork");
+        assertEquals(0.7, m.report().seconds_first(), 1e-15, "the median of the forks' first runs (0.5 and 0.9)");
+        assertArrayEquals(new double[]{0.5, 0.9}, m.firsts());
+        assertEquals(List.of(11L, 12L), m.pids());
+        assertEquals(3, m.report().warmup_runs());
+        assertFalse(m.report().jit_settled(), "settled only if every fork settled");
+        assertEquals(9000, m.report().live_peak_bytes(), "the largest live peak");
+        assertEquals((123456789012L + 100) / 2, m.report().allocated_bytes(), "the mean allocation");
+        bench_compare.Row c = new bench_compare.Row(bench_compare.Area.LOSS, "MOD", jvm, 13L, report("loss", "MOD", 2.6, 0.1, 0.3), null);
+        bench_compare.Row bad = bench_compare.merge(List.of(a, c));
+        assertEquals("its forks computed different results (2.5 and 2.6)", bad.failure());
     }
 
     @Test
@@ -284,6 +306,7 @@ class BenchCompareTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "--reps 1|--reps must be at least 2, for a confidence interval",
+        "--forks 0|--forks must be at least 1",
         "--warmup -1|--warmup must be 0 or more",
         "--warmup-time -1|--warmup-time must be a number of seconds, 0 or more",
         "--steps 0|--steps must be at least 1",
