@@ -116,7 +116,7 @@ public class microgpt_optimized implements Callable<Integer> {
             String data_hash = "";
             if (file == null || num_steps > 0 || resume != null) { // a loaded model that only samples needs no data
                 docs = input == null ? loadDocs(Path.of(DEFAULT_INPUT), true) : loadDocs(input, false);
-                data_hash = dataHash(docs);
+                if (save != null || resume != null) data_hash = dataHash(docs); // only a model file keeps it
                 if (resume != null && !data_hash.equals(file.meta("data_sha256")))
                     throw UserError.input("the training data is not the data of the run saved in " + resume
                             + "; resume with the same --input");
@@ -1542,14 +1542,15 @@ public class microgpt_optimized implements Callable<Integer> {
     static final class Interrupt {
         private volatile boolean requested;
         private final java.util.concurrent.CountDownLatch saved = new java.util.concurrent.CountDownLatch(1);
-        private final Thread hook = new Thread(() -> {
-            requested = true;
-            try { saved.await(10, java.util.concurrent.TimeUnit.MINUTES); } catch (InterruptedException ignored) { }
-        }, "save-on-interrupt");
+        private final Thread hook;
         private final boolean on;
 
         Interrupt(boolean on) {
             this.on = on;
+            hook = !on ? null : new Thread(() -> {
+                requested = true;
+                try { saved.await(10, java.util.concurrent.TimeUnit.MINUTES); } catch (InterruptedException ignored) { }
+            }, "save-on-interrupt");
             if (on) Runtime.getRuntime().addShutdownHook(hook);
         }
 
