@@ -34,7 +34,7 @@ import picocli.CommandLine.*;
 @Command(name = "bench-compare", mixinStandardHelpOptions = true, version = "bench-compare 2.0.0",
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Benchmarks microgpt.java (ORIG) against microgpt_optimized.java (MOD, MOD_FLAT) area by area, "
-                + "each row in a fresh JVM: cold and steady-state time with 95% confidence intervals, allocation, "
+                + "each row in a fresh JVM: cold and steady-state time with 95%% confidence intervals, allocation, "
                 + "heap peak, live peak and RSS, with MOD/ORIG ratios and a verdict.",
         footer = {"%nAreas: tokenization, kv-alloc, loss, train-steps, inference.",
                 "Modes: by default (same-jvm) every child runs with the same options: "

@@ -328,6 +328,17 @@ class BenchCompareTest {
     }
 
     @Test
+    void helpIsCleanAndSaysWhatWarmUpIs() {
+        TestSupport.Run r = bench("--help");
+        assertEquals(0, r.exit());
+        assertEquals("", r.err(), "no picocli warning");
+        String help = r.out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("95% confidence intervals"), r.out());
+        assertTrue(help.contains("then warm-up runs until at least --warmup runs and --warmup-time seconds have passed "
+                + "and the JIT has compiled nothing for 0.2 s"), r.out());
+    }
+
+    @Test
     void missingInputIsAnInputError(@TempDir Path tmp) {
         bench("--input", tmp.resolve("none.txt").toString()).assertOneLineError(1, "input file not found");
     }
