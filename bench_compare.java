@@ -567,10 +567,7 @@ public class bench_compare implements Callable<Integer> {
         private final javax.management.NotificationListener listener = (n, hb) -> {
             if (!n.getType().equals(GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) return;
             GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
-            long before = info.getGcInfo().getMemoryUsageBeforeGc().entrySet().stream()
-                    .filter(e -> heapPoolNames().contains(e.getKey())).mapToLong(e -> e.getValue().getUsed()).sum();
-            long after = info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream()
-                    .filter(e -> heapPoolNames().contains(e.getKey())).mapToLong(e -> e.getValue().getUsed()).sum();
+            long before = heapUsed(info.getGcInfo().getMemoryUsageBeforeGc()), after = heapUsed(info.getGcInfo().getMemoryUsageAfterGc());
             maxBefore.accumulateAndGet(before, Math::max);
             if (info.getGcAction().contains("major")) {
                 maxAfterFull.accumulateAndGet(after, Math::max);
@@ -579,20 +576,15 @@ public class bench_compare implements Callable<Integer> {
             events.incrementAndGet();
         };
 
-        private static Set<String> heapPools;
+        static final Set<String> HEAP_POOLS = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName).collect(java.util.stream.Collectors.toSet());
 
-        static synchronized Set<String> heapPoolNames() {
-            if (heapPools == null) {
-                Set<String> s = new HashSet<>();
-                for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans())
-                    if (p.getType() == MemoryType.HEAP) s.add(p.getName());
-                heapPools = s;
-            }
-            return heapPools;
+        /** The heap in use in one of a collection's snapshots: the sum over the heap's pools. */
+        static long heapUsed(Map<String, MemoryUsage> pools) {
+            return pools.entrySet().stream().filter(e -> HEAP_POOLS.contains(e.getKey())).mapToLong(e -> e.getValue().getUsed()).sum();
         }
 
         GcWatch() {
-            heapPoolNames();
             for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans())
                 if (gc instanceof NotificationEmitter e) { e.addNotificationListener(listener, null, null); emitters.add(e); }
         }
@@ -842,13 +834,9 @@ public class bench_compare implements Callable<Integer> {
 
     /** Checks that an output file can be written, before any benchmark runs; returns a temporary file beside it. */
     static Path outputTarget(String option, Path target, String example) {
-        if (Files.isDirectory(target))
-            throw microgpt.UserError.usage(option + " " + target + " is a directory; give a file path such as " + example);
-        Path dir = target.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir))
-            throw microgpt.UserError.usage(option + " " + target + ": folder " + dir + " does not exist; create it or choose another path");
+        microgpt.checkOutput(option, target, example);
         try {
-            Path tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
+            Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
             tmp.toFile().deleteOnExit();
             return tmp;
         } catch (IOException e) {
@@ -891,7 +879,7 @@ public class bench_compare implements Callable<Integer> {
         List<Report> rs = forks.stream().map(Row::report).toList();
         Report r0 = rs.get(0);
         for (Report r : rs)
-            if (!(r.checksum() == r0.checksum() || Math.abs(r.checksum() - r0.checksum()) <= 1e-12 * Math.abs(r0.checksum())))
+            if (!sameChecksum(r0.checksum(), r.checksum()))
                 return new Row(first.area, first.variant, first.jvmArgs, first.pid, null, "its forks computed different results ("
                         + r0.checksum() + " and " + r.checksum() + ")", forks.stream().map(Row::pid).toList(), new double[0]);
         double[] firsts = rs.stream().mapToDouble(Report::seconds_first).toArray();
@@ -949,6 +937,9 @@ public class bench_compare implements Callable<Integer> {
         return new Row(area, variant, jvm, pid, null, reason + ": " + first.trim() + " (pid " + pid + ")");
     }
 
+    /** Equal, or within 1e-12 relative: the engines' losses differ in their last bits. */
+    static boolean sameChecksum(double a, double b) { return a == b || Math.abs(a - b) <= 1e-12 * Math.abs(a); }
+
     static List<Ratio> ratios(List<Row> rows) {
         List<Ratio> ratios = new ArrayList<>();
         for (Row r : rows) {
@@ -958,7 +949,7 @@ public class bench_compare implements Callable<Integer> {
             Report m = r.report, o = orig.report;
             double[] t = Stats.ratioCi(o.seconds(), m.seconds());
             double a = o.checksum(), b = m.checksum();
-            Boolean same = Double.isNaN(a) || Double.isNaN(b) ? null : a == b || Math.abs(a - b) <= 1e-12 * Math.abs(a);
+            Boolean same = Double.isNaN(a) || Double.isNaN(b) ? null : sameChecksum(a, b);
             ratios.add(new Ratio(r.area, r.variant, t[0], t[1], t[2], m.seconds_first() / o.seconds_first(),
                     (double) m.allocated_bytes() / o.allocated_bytes(), (double) m.live_peak_bytes() / o.live_peak_bytes(),
                     Double.isNaN(t[1]) ? "no clear difference" : Stats.verdict(t[1], t[2]), same));

@@ -1594,20 +1594,18 @@ public class microgpt_optimized implements Callable<Integer> {
 
     /** --load with training: every character of the data must be in the loaded model's vocabulary. */
     static void checkVocabulary(List<String> docs, Tokenizer tok, Checkpoint file) {
-        TreeSet<Integer> unknown = new TreeSet<>();
-        for (String doc : docs) doc.codePoints().filter(ch -> Arrays.binarySearch(tok.uchars, ch) < 0).forEach(unknown::add);
+        String unknown = unknown(docs.stream().flatMapToInt(String::codePoints), tok);
         if (!unknown.isEmpty())
             throw UserError.input("the training data has characters that model file " + file.file + " does not know: "
-                    + quoted(unknown) + "; train a new model on it instead of --load");
+                    + unknown + "; train a new model on it instead of --load");
     }
 
     /** --prompt: its tokens, which every sample starts with. */
     static int[] promptTokens(String prompt, Tokenizer tok, int block_size) {
         int[] cps = prompt.codePoints().toArray();
-        TreeSet<Integer> unknown = new TreeSet<>();
-        for (int ch : cps) if (Arrays.binarySearch(tok.uchars, ch) < 0) unknown.add(ch);
+        String unknown = unknown(Arrays.stream(cps), tok);
         if (!unknown.isEmpty())
-            throw UserError.usage("--prompt has characters that are not in the vocabulary: " + quoted(unknown)
+            throw UserError.usage("--prompt has characters that are not in the vocabulary: " + unknown
                     + "; use only these: " + new String(tok.uchars, 0, tok.uchars.length));
         if (cps.length >= block_size)
             throw UserError.usage("--prompt is " + cps.length + " characters; the model reads " + block_size
@@ -1617,9 +1615,11 @@ public class microgpt_optimized implements Callable<Integer> {
         return tokens;
     }
 
-    static String quoted(Collection<Integer> chars) {
+    /** The characters that the vocabulary lacks, sorted and quoted ('!', 'A'); "" if none. */
+    static String unknown(java.util.stream.IntStream chars, Tokenizer tok) {
         StringJoiner s = new StringJoiner(", ");
-        for (int ch : chars) s.add("'" + new String(Character.toChars(ch)) + "'");
+        chars.filter(ch -> Arrays.binarySearch(tok.uchars, ch) < 0).distinct().sorted()
+                .forEach(ch -> s.add("'" + new String(Character.toChars(ch)) + "'"));
         return s.toString();
     }
 
