@@ -372,7 +372,6 @@ public class microgpt implements Callable<Integer> {
             for (int i = 0; i < w.length; i++) params[i].data = w[i];
         }
 
-
         static Value[][] matrix(int nout, int nin, Random random) {
             Value[][] m = new Value[nout][nin];
             for (Value[] row : m) for (int i = 0; i < nin; i++) row[i] = new Value(random.gauss(0, 0.08));
@@ -505,7 +504,6 @@ public class microgpt implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
     // Training
     // ------------------------------------------------------------------------------------------
-
 
     /** The average next-token loss over one document: the graph all the way from the parameters. */
     static Value loss(GPT model, int[] tokens) {

@@ -742,7 +742,6 @@ public class microgpt_optimized implements Callable<Integer> {
 
         void setWeights(double[] w) { System.arraycopy(w, 0, tape.data, 0, num_params); } // CHANGE 7
 
-
         private Matrix matrix(int nout, int nin, Random random) { // CHANGE 9
             Matrix m = new Matrix(tape.next(), nout, nin);
             for (int i = 0; i < nout * nin; i++) tape.leaf(random.gauss(0, 0.08)); // row by row
@@ -861,7 +860,6 @@ public class microgpt_optimized implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
     // Training
     // ------------------------------------------------------------------------------------------
-
 
     /** The average next-token loss over one document: the node of the loss on the model's tape (CHANGE 4, 7, 8). */
     static int loss(GPT model, int[] tokens, int n_tokens) {
