@@ -72,7 +72,7 @@ public class bench_compare implements Callable<Integer> {
     int nHead = 4;
     @Option(names = "--gc-between-reps", description = "Run System.gc() before every measured run.")
     boolean gcBetweenReps;
-    @Option(names = "--input", paramLabel = "FILE", description = "Dataset (default: input.txt, downloaded if missing).")
+    @Option(names = "--input", paramLabel = "FILE", description = "Dataset (default: input.txt, written from the bundled names.txt if missing).")
     Path input;
     @Option(names = "--areas", split = ",", paramLabel = "AREA", description = "Only these areas, comma-separated (default: all).")
     List<String> areas;
@@ -778,7 +778,7 @@ public class bench_compare implements Callable<Integer> {
         if (child != null) return runChild();
         List<Area> selected = validate();
         Path data = input != null ? input : Path.of(microgpt.DEFAULT_INPUT);
-        microgpt.loadDocs(data, input == null); // fail (or download) once, here, not in every child
+        microgpt.loadDocs(data, input == null); // fail (or write input.txt) once, here, not in every child
         Path jsonTmp = json == null ? null : outputTarget("--json", json, "results.json");
         Path reportTmp = report == null ? null : outputTarget("--report", report, "report.html");
         try {

@@ -2,6 +2,7 @@
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS com.google.code.gson:gson:2.13.2
+//FILES names.txt=data/names.txt
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms128m -XX:NewRatio=1 -XX:MaxRAMPercentage=75 -XX:-UsePerfData
 // The JVM: the serial collector, and a young generation as large as the old one (NewRatio=1), so that
 // each step's graph (~4 MB of garbage) dies young and costs a collection almost nothing; a 128 MB
@@ -18,8 +19,6 @@ import java.io.*;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
-import java.net.HttpURLConnection;
-import java.net.URL;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.*;
@@ -34,12 +33,12 @@ import picocli.CommandLine.Model.CommandSpec;
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Train a tiny GPT on a list of names and sample new ones: a faithful Java port of "
                 + "Karpathy's microgpt.py (same seed, same numbers).",
-        footer = "%nWith no input.txt in the working directory and no --input, the makemore names file is "
-                + "downloaded to input.txt first, as microgpt.py does.")
+        footer = "%nWith no input.txt in the working directory and no --input, the makemore names file that "
+                + "this script carries is written to input.txt first, where microgpt.py downloads it.")
 public class microgpt implements Callable<Integer> {
 
     @Option(names = "--input", paramLabel = "FILE", description = "Text file, one document per line (default: input.txt, "
-            + "downloaded if missing).")
+            + "written from the bundled names.txt if missing).")
     Path input;
     @Option(names = "--seed", paramLabel = "SEED", description = "Random seed, as Python's random.seed (default: ${DEFAULT-VALUE}).")
     long seed = 42;
@@ -81,7 +80,6 @@ public class microgpt implements Callable<Integer> {
     static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms128m -XX:NewRatio=1 -XX:MaxRAMPercentage=75 -XX:-UsePerfData";
     static final String SCRIPT = "microgpt.java";
     static final String DEFAULT_INPUT = "input.txt";
-    static final String NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
 
     @Override
     public Integer call() throws Exception {
@@ -177,11 +175,11 @@ public class microgpt implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
     /** Reads the documents: UTF-8, universal newlines, each line stripped, empty lines dropped. */
-    static List<String> loadDocs(Path path, boolean downloadIfMissing) {
+    static List<String> loadDocs(Path path, boolean isDefault) {
         if (!Files.exists(path)) {
-            if (!downloadIfMissing)
+            if (!isDefault)
                 throw UserError.input("input file not found: " + path + "; pass an existing file with --input");
-            download(NAMES_URL, path);
+            writeBundledNames(path); // microgpt.py downloads it; this script carries it (no network needed)
         }
         if (Files.isDirectory(path))
             throw UserError.input("input " + path + " is a directory; pass a text file with one document per line");
@@ -640,26 +638,21 @@ public class microgpt implements Callable<Integer> {
 
     static String gib(double bytes) { return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30)); }
 
-    /** Downloads url to target through a temporary file that is renamed into place when complete. */
-    static void download(String url, Path target) {
-        url = System.getProperty("microgpt.namesUrl", url); // tests point this at a local server
-        System.err.println("downloading " + url + " to " + target + " ...");
+    /**
+     * Writes the makemore names.txt (commit 988aa59, 32,033 names) that the script's jar carries (//FILES) to
+     * target, through a temporary file renamed into place, as microgpt.py writes its download to input.txt.
+     */
+    static void writeBundledNames(Path target) {
+        System.err.println("no " + target + ": writing the bundled makemore names.txt there");
         Path tmp = null;
-        try {
-            Path dir = target.toAbsolutePath().getParent();
-            tmp = Files.createTempFile(dir, target.getFileName() + ".", ".part");
-            HttpURLConnection conn = (HttpURLConnection) new URL(url).openConnection();
-            conn.setConnectTimeout(10_000);
-            conn.setReadTimeout(30_000);
-            if (conn.getResponseCode() != 200) throw new IOException("HTTP " + conn.getResponseCode());
-            try (InputStream in = conn.getInputStream()) {
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            }
+        try (InputStream in = UserError.class.getResourceAsStream("/names.txt")) {
+            if (in == null) throw new IOException("names.txt is missing from this script's jar");
+            tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            readableByAll(tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (Exception e) {
-            throw UserError.input("could not download " + url + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); put a names file at "
-                    + target + " or pass --input FILE");
+        } catch (IOException | SecurityException e) {
+            throw UserError.input("cannot write " + target + " (" + e.getMessage() + "); pass a names file with --input FILE");
         } finally {
             if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
         }

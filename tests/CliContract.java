@@ -1,8 +1,6 @@
 import static org.junit.jupiter.api.Assertions.*;
 
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.*;
 import java.util.*;
@@ -31,11 +29,24 @@ abstract class CliContract {
     /** The golden trace of the Python script this engine ports, for the default run. */
     abstract String defaultGolden();
 
-    /** Model size options needing more than the tests' 2 GiB heap and less than this machine's memory (24 GiB). */
-    abstract String[] tooLargeForTheTestHeap();
+    /** The engine's estimate of the heap a model needs (GPT.heap_needed), in bytes. */
+    abstract double heapNeeded(int n_embd, int vocab_size);
 
-    /** The engine's loadDocs(path, downloadIfMissing). */
-    abstract List<String> loadDocs(Path path, boolean downloadIfMissing);
+    /** This machine's memory, as the engines read it. */
+    static double machineMemory() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+    }
+
+    /** The smallest --n-embd (4 heads) whose model, on tiny_names.txt (vocab 24), needs more than `bytes` of heap. */
+    int nEmbdNeedingMoreThan(double bytes) {
+        int n = 16;
+        while (heapNeeded(n, 24) <= bytes) n += 4;
+        return n;
+    }
+
+    /** The engine's loadDocs(path, isDefault). */
+    abstract List<String> loadDocs(Path path, boolean isDefault);
 
     /** The engine's main class, to run it in a JVM of its own (signals). */
     abstract String mainClass();
@@ -86,7 +97,10 @@ abstract class CliContract {
 
     @Test
     void aModelThatFitsTheMachineButNotTheHeapIsToldHowToGetMoreHeap() {
-        TestSupport.Run r = run(TestSupport.concat(tooLargeForTheTestHeap(), "--input", TestSupport.tinyNames().toString(), "--steps", "1"));
+        // sizes from the machine the tests run on: just over this JVM's heap, and then still within the machine's memory
+        int n_embd = nEmbdNeedingMoreThan(Runtime.getRuntime().maxMemory());
+        Assumptions.assumeTrue(heapNeeded(n_embd, 24) <= 0.9 * machineMemory(), "this machine has no memory beyond the test heap");
+        TestSupport.Run r = run("--n-embd", "" + n_embd, "--input", TestSupport.tinyNames().toString(), "--steps", "1");
         r.assertOneLineErrorAfter("num docs: 64\nvocab size: 24\n", 1, commandName() + ": this model needs about ", "more than this JVM's limit of ",
                 " GiB; give Java more heap (./jbang --runtime-option=-Xmx", "g " + commandName().replace('-', '_') + ".java ...) "
                 + "or choose a smaller model");
@@ -94,8 +108,8 @@ abstract class CliContract {
 
     @Test
     void aModelThatCannotFitIsRefusedBeforeAllocating() { // after the data (the vocabulary sets the size), before the model
-        // --n-embd 16384: ~3.2e9 parameters
-        TestSupport.Run r = run("--input", TestSupport.tinyNames().toString(), "--n-embd", "16384", "--steps", "1");
+        int n_embd = nEmbdNeedingMoreThan(Math.max(machineMemory(), Runtime.getRuntime().maxMemory())); // more than this machine has
+        TestSupport.Run r = run("--input", TestSupport.tinyNames().toString(), "--n-embd", "" + n_embd, "--steps", "1");
         r.assertOneLineErrorAfter("num docs: 64\nvocab size: 24\n", 1, commandName() + ": this model needs about ", " GiB of heap (parameters, Adam's buffers and "
                 + "one step's graph at --block-size 16), more than this JVM's limit of ", "that is more than this machine's ",
                 " of memory: choose a smaller model (--n-embd, --n-layer, --block-size)");
@@ -346,54 +360,32 @@ abstract class CliContract {
         }
     }
 
-    // ---- Data download, against a local server (never the network) ---------------------------
+    // ---- The bundled names.txt: the default input, written without the network -----------------
 
     @Test
-    void missingDefaultInputIsDownloadedThroughATemporaryFile(@TempDir Path tmp) throws IOException {
-        byte[] body = Files.readAllBytes(TestSupport.tinyNames());
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/names.txt", ex -> {
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
-        });
-        server.start();
-        String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/names.txt";
-        System.setProperty("microgpt.namesUrl", url);
-        try {
-            Path target = tmp.resolve("input.txt");
-            TestSupport.Run r = TestSupport.run((c, a) -> loadDocs(target, true).size(), null);
-            assertEquals(64, r.exit());
-            assertTrue(r.err().contains("downloading " + url), r.err());
-            assertArrayEquals(body, Files.readAllBytes(target));
-            assertEquals(Set.of("input.txt"), TestSupport.listing(tmp), "no temporary file left");
-        } finally {
-            System.clearProperty("microgpt.namesUrl");
-            server.stop(0);
-        }
+    void missingDefaultInputIsWrittenFromTheBundledNamesThroughATemporaryFile(@TempDir Path tmp) throws IOException {
+        Path target = tmp.resolve("input.txt");
+        TestSupport.Run r = TestSupport.run((c, a) -> loadDocs(target, true).size(), null);
+        assertEquals(32033, r.exit(), "documents read");
+        assertEquals("no " + target + ": writing the bundled makemore names.txt there\n", r.err());
+        assertEquals(TestSupport.NAMES_SHA256, TestSupport.sha256(target), "the makemore file, byte for byte");
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+        assertEquals(Set.of("input.txt"), TestSupport.listing(tmp), "no temporary file left");
     }
 
     @Test
-    void failedDownloadNamesTheUrlAndTheFix(@TempDir Path tmp) throws IOException {
-        String url = "http://127.0.0.1:9/names.txt"; // the discard port: connection refused
-        System.setProperty("microgpt.namesUrl", url);
-        try {
-            TestSupport.Run r = TestSupport.run((c, a) -> {
-                RuntimeException e = assertThrows(RuntimeException.class, () -> loadDocs(tmp.resolve("input.txt"), true));
-                assertEquals("UserError", e.getClass().getSimpleName(), "a user error, not a crash");
-                System.err.println(e.getMessage());
-                return 1;
-            }, null);
-            assertEquals(1, r.exit());
-            String[] lines = r.err().split("\n");
-            assertEquals(2, lines.length, r.err());
-            assertEquals("downloading " + url + " to " + tmp.resolve("input.txt") + " ...", lines[0]);
-            assertTrue(lines[1].startsWith("could not download " + url) && lines[1].endsWith(
-                    "put a names file at " + tmp.resolve("input.txt") + " or pass --input FILE"), lines[1]);
-            assertEquals(Set.of(), TestSupport.listing(tmp), "no input.txt and no temporary file");
-        } finally {
-            System.clearProperty("microgpt.namesUrl");
-        }
+    void anUnwritableDefaultInputNamesTheProblemAndTheFix(@TempDir Path tmp) throws IOException {
+        Path target = tmp.resolve("no-such-folder").resolve("input.txt");
+        TestSupport.Run r = TestSupport.run((c, a) -> {
+            RuntimeException e = assertThrows(RuntimeException.class, () -> loadDocs(target, true));
+            assertEquals("UserError", e.getClass().getSimpleName(), "a user error, not a crash");
+            System.err.println(e.getMessage());
+            return 1;
+        }, null);
+        String[] lines = r.err().split("\n");
+        assertEquals(2, lines.length, r.err());
+        assertTrue(lines[1].startsWith("cannot write " + target + " (") && lines[1].endsWith("); pass a names file with --input FILE"), lines[1]);
+        assertEquals(Set.of(), TestSupport.listing(tmp), "nothing written");
     }
 }
 
@@ -402,8 +394,8 @@ class MicrogptCliTest extends CliContract {
     String commandName() { return "microgpt"; }
     String formatFixed4(double x) { return microgpt.formatFixed4(x); }
     String defaultGolden() { return "microgpt_py_default.txt"; }
-    String[] tooLargeForTheTestHeap() { return new String[]{"--n-embd", "256", "--n-layer", "2", "--block-size", "32"}; } // ~8 GB
-    List<String> loadDocs(Path path, boolean download) { return microgpt.loadDocs(path, download); }
+    double heapNeeded(int n_embd, int vocab_size) { return microgpt.GPT.heap_needed(new microgpt.Config(1, n_embd, 16, 4), vocab_size); }
+    List<String> loadDocs(Path path, boolean isDefault) { return microgpt.loadDocs(path, isDefault); }
     String mainClass() { return "microgpt"; }
     int longRunSteps() { return 1500; }
 }
@@ -413,8 +405,10 @@ class MicrogptOptimizedCliTest extends CliContract {
     String commandName() { return "microgpt-optimized"; }
     String formatFixed4(double x) { return microgpt_optimized.formatFixed4(x); }
     String defaultGolden() { return "microgpt_optimized_py_default.txt"; }
-    String[] tooLargeForTheTestHeap() { return new String[]{"--n-embd", "1024", "--n-layer", "4", "--block-size", "64"}; } // ~6 GB
-    List<String> loadDocs(Path path, boolean download) { return microgpt_optimized.loadDocs(path, download); }
+    double heapNeeded(int n_embd, int vocab_size) {
+        return microgpt_optimized.GPT.heap_needed(new microgpt_optimized.Config(1, n_embd, 16, 4), vocab_size);
+    }
+    List<String> loadDocs(Path path, boolean isDefault) { return microgpt_optimized.loadDocs(path, isDefault); }
     String mainClass() { return "microgpt_optimized"; }
     int longRunSteps() { return 20000; }
 }

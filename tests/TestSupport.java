@@ -20,19 +20,11 @@ final class TestSupport {
 
     static Path tinyNames() { return TESTS.resolve("data").resolve("tiny_names.txt"); }
 
-    /**
-     * The full makemore names.txt (never committed): tests/data/names.txt, which .ci/run copies from
-     * ../shared/data; else the input.txt that `./jbang microgpt.java` downloads; else ../shared/data.
-     * Checked by its sha256.
-     */
+    /** The makemore names.txt that the repository carries (data/names.txt), checked by its sha256. */
     static Path namesTxt() {
-        Path repo = TESTS.toAbsolutePath().normalize().getParent();
-        for (Path p : List.of(TESTS.resolve("data").resolve("names.txt"), repo.resolve("input.txt"),
-                repo.resolve("../shared/data/names.txt").normalize())) {
-            if (Files.isRegularFile(p) && NAMES_SHA256.equals(sha256(p))) return p;
-        }
-        return fail("the makemore names.txt (sha256 " + NAMES_SHA256 + ") was not found: copy it to "
-                + "tests/data/names.txt (.ci/run copies it from ../shared/data/names.txt)");
+        Path p = TESTS.toAbsolutePath().normalize().getParent().resolve("data").resolve("names.txt");
+        assertEquals(NAMES_SHA256, sha256(p), p + " is the makemore names.txt of commit 988aa59");
+        return p;
     }
 
     static String sha256(Path p) {
