@@ -15,6 +15,7 @@
  * the JVM options it inherits from the engines' //JAVA_OPTIONS (JBang merges those of every
  * //SOURCES file) never reach a child: each child gets the options of the chosen mode.
  */
+package microgpt;
 
 import com.google.gson.*;
 import java.io.*;
@@ -102,7 +103,7 @@ public class bench_compare implements Callable<Integer> {
     static final double JIT_QUIET_SECONDS = 0.2;
 
     public static void main(String... args) {
-        System.exit(microgpt.run(new bench_compare(), args));
+        System.exit(Cli.run(new bench_compare(), args));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -125,7 +126,7 @@ public class bench_compare implements Callable<Integer> {
 
         static Area of(String key) {
             for (Area a : values()) if (a.key.equalsIgnoreCase(key.trim())) return a;
-            throw microgpt.UserError.usage("unknown area '" + key + "' in --areas; choose from "
+            throw UserError.usage("unknown area '" + key + "' in --areas; choose from "
                     + String.join(", ", Arrays.stream(values()).map(a -> a.key).toList()));
         }
     }
@@ -198,7 +199,7 @@ public class bench_compare implements Callable<Integer> {
         Orig(List<String> docs) { this.docs = docs; this.tok = new microgpt.Tokenizer(docs, null); }
 
         microgpt.GPT model() {
-            return new microgpt.GPT(new microgpt.Config(nLayer, nEmbd, blockSize, nHead), tok.vocab_size, new microgpt.Random(42));
+            return new microgpt.GPT(new Config(nLayer, nEmbd, blockSize, nHead), tok.vocab_size, new PyRandom(42));
         }
 
         public Workload tokenization() {
@@ -243,7 +244,7 @@ public class bench_compare implements Callable<Integer> {
         }
 
         public Workload loss() {
-            microgpt.Random random = new microgpt.Random(1);
+            PyRandom random = new PyRandom(1);
             int target = random.randbelow(tok.vocab_size);
             return () -> {
                 double sum = 0;
@@ -276,7 +277,7 @@ public class bench_compare implements Callable<Integer> {
         public Workload inference() {
             microgpt.GPT model = model();
             return () -> {
-                microgpt.Random random = new microgpt.Random(7);
+                PyRandom random = new PyRandom(7);
                 long sum = 0;
                 for (int i = 0; i < inferSamples; i++) sum += (long) (i + 1) * microgpt.sample(model, tok, new int[0], 0.5, random).hashCode();
                 return sum;
@@ -293,8 +294,8 @@ public class bench_compare implements Callable<Integer> {
         Mod(List<String> docs, boolean flat) { this.docs = docs; this.flat = flat; this.tok = new microgpt_optimized.Tokenizer(docs, null); }
 
         microgpt_optimized.GPT model() {
-            return new microgpt_optimized.GPT(new microgpt_optimized.Config(nLayer, nEmbd, blockSize, nHead), tok.vocab_size,
-                    new microgpt_optimized.Random(42), flat);
+            return new microgpt_optimized.GPT(new Config(nLayer, nEmbd, blockSize, nHead), tok.vocab_size,
+                    new PyRandom(42), flat);
         }
 
         public Workload tokenization() {
@@ -339,7 +340,7 @@ public class bench_compare implements Callable<Integer> {
         }
 
         public Workload loss() {
-            microgpt_optimized.Random random = new microgpt_optimized.Random(1);
+            PyRandom random = new PyRandom(1);
             int target = random.randbelow(tok.vocab_size);
             microgpt_optimized.Tape t = new microgpt_optimized.Tape(4 * tok.vocab_size);
             return () -> {
@@ -376,7 +377,7 @@ public class bench_compare implements Callable<Integer> {
         public Workload inference() {
             microgpt_optimized.GPT model = model();
             return () -> {
-                microgpt_optimized.Random random = new microgpt_optimized.Random(7);
+                PyRandom random = new PyRandom(7);
                 long sum = 0;
                 for (int i = 0; i < inferSamples; i++)
                     sum += (long) (i + 1) * microgpt_optimized.sample(model, tok, new int[0], 0.5, random).hashCode();
@@ -389,10 +390,10 @@ public class bench_compare implements Callable<Integer> {
         List<String> docs = new ArrayList<>(docsInFileOrder);
         // both engines shuffle with the same generator (CPython's, seed 42), as bench_compare.py does
         if (variant.equals("ORIG")) {
-            new microgpt.Random(42).shuffle(docs);
+            new PyRandom(42).shuffle(docs);
             return new Orig(docs);
         }
-        new microgpt_optimized.Random(42).shuffle(docs);
+        new PyRandom(42).shuffle(docs);
         return new Mod(docs, variant.equals("MOD_FLAT"));
     }
 
@@ -621,7 +622,7 @@ public class bench_compare implements Callable<Integer> {
         String[] av = child.split("/");
         Area area = Area.of(av[0]);
         String variant = av[1];
-        Workload work = engine(variant, microgpt.loadDocs(input, false)).workload(area);
+        Workload work = engine(variant, microgpt.splitDocs(TrainingRun.readInput(input, false))).workload(area);
 
         // Cold: the first run of this fresh JVM (interpreter, class loading, JIT compiling)
         long t0 = System.nanoTime();
@@ -777,8 +778,8 @@ public class bench_compare implements Callable<Integer> {
     public Integer call() throws Exception {
         if (child != null) return runChild();
         List<Area> selected = validate();
-        Path data = input != null ? input : Path.of(microgpt.DEFAULT_INPUT);
-        microgpt.loadDocs(data, input == null); // fail (or write input.txt) once, here, not in every child
+        Path data = input != null ? input : Path.of(TrainingRun.DEFAULT_INPUT);
+        TrainingRun.readInput(data, input == null); // fail (or write input.txt) once, here, not in every child
         Path jsonTmp = json == null ? null : outputTarget("--json", json, "results.json");
         Path reportTmp = report == null ? null : outputTarget("--report", report, "report.html");
         try {
@@ -797,7 +798,7 @@ public class bench_compare implements Callable<Integer> {
                 }
             }
             List<Ratio> ratios = ratios(rows);
-            PrintStream out = microgpt.stdout();
+            PrintStream out = Cli.stdout();
             printTables(out, rows, ratios);
             out.flush();
             if (jsonTmp != null) commit(jsonTmp, json, toJson(rows, ratios));
@@ -817,15 +818,15 @@ public class bench_compare implements Callable<Integer> {
     }
 
     List<Area> validate() {
-        if (reps < 2) throw microgpt.UserError.usage("--reps must be at least 2, for a confidence interval (got " + reps + ")");
-        if (forks < 1) throw microgpt.UserError.usage("--forks must be at least 1 (got " + forks + ")");
-        if (warmup < 0) throw microgpt.UserError.usage("--warmup must be 0 or more (got " + warmup + ")");
+        if (reps < 2) throw UserError.usage("--reps must be at least 2, for a confidence interval (got " + reps + ")");
+        if (forks < 1) throw UserError.usage("--forks must be at least 1 (got " + forks + ")");
+        if (warmup < 0) throw UserError.usage("--warmup must be 0 or more (got " + warmup + ")");
         if (!(warmupTime >= 0) || Double.isInfinite(warmupTime))
-            throw microgpt.UserError.usage("--warmup-time must be a number of seconds, 0 or more (got " + warmupTime + ")");
-        if (steps < 1) throw microgpt.UserError.usage("--steps must be at least 1 (got " + steps + ")");
-        if (inferSamples < 1) throw microgpt.UserError.usage("--infer-samples must be at least 1 (got " + inferSamples + ")");
-        if (!(timeout > 0)) throw microgpt.UserError.usage("--timeout must be a number of seconds > 0 (got " + timeout + ")");
-        new microgpt.Config(nLayer, nEmbd, blockSize, nHead); // the model knobs, checked as the engines check them
+            throw UserError.usage("--warmup-time must be a number of seconds, 0 or more (got " + warmupTime + ")");
+        if (steps < 1) throw UserError.usage("--steps must be at least 1 (got " + steps + ")");
+        if (inferSamples < 1) throw UserError.usage("--infer-samples must be at least 1 (got " + inferSamples + ")");
+        if (!(timeout > 0)) throw UserError.usage("--timeout must be a number of seconds > 0 (got " + timeout + ")");
+        new Config(nLayer, nEmbd, blockSize, nHead); // the model knobs, checked as the engines check them
         if (areas == null || areas.isEmpty()) return List.of(Area.values());
         List<Area> selected = new ArrayList<>();
         for (String key : areas) { Area a = Area.of(key); if (!selected.contains(a)) selected.add(a); }
@@ -834,13 +835,13 @@ public class bench_compare implements Callable<Integer> {
 
     /** Checks that an output file can be written, before any benchmark runs; returns a temporary file beside it. */
     static Path outputTarget(String option, Path target, String example) {
-        microgpt.checkOutput(option, target, example);
+        Cli.checkOutput(option, target, example);
         try {
             Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
             tmp.toFile().deleteOnExit();
             return tmp;
         } catch (IOException e) {
-            throw microgpt.UserError.usage(option + " " + target + " cannot be written (" + e.getMessage() + "); choose another path");
+            throw UserError.usage(option + " " + target + " cannot be written (" + e.getMessage() + "); choose another path");
         }
     }
 
@@ -1085,7 +1086,7 @@ public class bench_compare implements Callable<Integer> {
         config.addProperty("n_layer", nLayer);
         config.addProperty("n_head", nHead);
         config.addProperty("gc_between_reps", gcBetweenReps);
-        config.addProperty("input", input == null ? microgpt.DEFAULT_INPUT : input.toString());
+        config.addProperty("input", input == null ? TrainingRun.DEFAULT_INPUT : input.toString());
         config.add("areas", strings(rows.stream().map(r -> r.area.key).distinct().toList()));
         root.add("config", config);
         JsonObject jvm = new JsonObject();

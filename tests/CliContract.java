@@ -1,3 +1,5 @@
+package microgpt;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -45,8 +47,6 @@ abstract class CliContract {
         return n;
     }
 
-    /** The engine's loadDocs(path, isDefault). */
-    abstract List<String> loadDocs(Path path, boolean isDefault);
 
     /** The engine's main class, to run it in a JVM of its own (signals). */
     abstract String mainClass();
@@ -249,7 +249,7 @@ abstract class CliContract {
         assertEquals(0, again.exit(), again.err());
         assertTrue(again.out().startsWith("vocab size: 24\nnum params: 4096\n\n--- inference"), "no data, no training: " + again.out());
         TestSupport.assertSameTensors(a, b, "wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.mlp_fc2");
-        microgpt.Checkpoint c = microgpt.Checkpoint.read(a);
+        ModelFile c = ModelFile.read(a);
         assertEquals(commandName().replace('-', '_') + ".java", c.meta.get("engine"));
         assertEquals("5", c.meta.get("step"));
         assertEquals("5", c.meta.get("total_steps"));
@@ -263,13 +263,15 @@ abstract class CliContract {
         int n = longRunSteps();
         Path full = tmp.resolve("full.csv"), part = tmp.resolve("part.csv"), rest = tmp.resolve("rest.csv");
         Path ck = tmp.resolve("ck.safetensors");
-        TestSupport.Run whole = run("--input", tiny(), "--steps", "" + n, "--samples", "4", "--loss-log", full.toString());
+        String[] sampling = {"--samples", "4", "--temperature", "0.8", "--prompt", "a"};
+        TestSupport.Run whole = run(TestSupport.concat(sampling, "--input", tiny(), "--steps", "" + n, "--loss-log", full.toString()));
         assertEquals(0, whole.exit(), whole.err());
 
         // the same run in a JVM of its own, stopped with SIGTERM once it has saved a checkpoint
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                System.getProperty("java.class.path"), mainClass(), "--input", tiny(), "--steps", "" + n, "--samples", "4",
-                "--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "" + Math.max(1, n / 1000)));
+                System.getProperty("java.class.path"), mainClass(), "--input", tiny(), "--steps", "" + n));
+        cmd.addAll(List.of(sampling));
+        cmd.addAll(List.of("--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "" + Math.max(1, n / 1000)));
         Process p = new ProcessBuilder(cmd).redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!Files.exists(ck) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
@@ -277,21 +279,29 @@ abstract class CliContract {
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
         String err = Files.readString(tmp.resolve("err.txt"));
         assertEquals(143, p.exitValue(), "stopped by SIGTERM, after saving: " + err);
-        assertTrue(err.matches("(?s)\\s*" + commandName() + ": stopped after step \\d+ of " + n + " and saved the run to " + ck
-                + "; continue it with: ./jbang \\S+ --resume " + ck + " --save " + ck + " --input \\S+\n"), err);
+        String line = commandName() + ": stopped after step \\d+ of " + n + " and saved the run to " + ck + "; continue it with: ";
+        String resume = "./jbang " + commandName().replace('-', '_') + ".java --resume " + ck + " --input " + tiny()
+                + " --samples 4 --temperature 0.8 --prompt a --loss-log " + part + " --save " + ck + " --save-every " + Math.max(1, n / 1000);
+        assertTrue(err.matches("(?s)\\s*" + line + java.util.regex.Pattern.quote(resume) + "\n"), err);
         assertEquals(Set.of("ck.safetensors", "full.csv", "part.csv", "out.txt", "err.txt"), TestSupport.listing(tmp), "no temporary file left");
 
-        TestSupport.Run resumed = run("--input", tiny(), "--resume", ck.toString(), "--samples", "4", "--loss-log", rest.toString());
+        // resumed by hand, with a new loss log: it holds the steps after the checkpoint
+        TestSupport.Run resumed = run(TestSupport.concat(sampling, "--input", tiny(), "--resume", ck.toString(), "--loss-log", rest.toString()));
         assertEquals(0, resumed.exit(), resumed.err());
         List<Double> before = TestSupport.readLossLog(part);
         List<String> restRows = Files.readAllLines(rest).subList(1, Files.readAllLines(rest).size());
         assertTrue(before.size() >= 1 && before.size() < n, "stopped part-way: " + before.size());
         assertEquals(n - before.size(), restRows.size());
-        List<String> fullRows = Files.readAllLines(full);
         List<String> joined = new ArrayList<>(Files.readAllLines(part));
         joined.addAll(restRows);
-        assertEquals(fullRows, joined, "every loss, to the last bit, and every step number");
+        assertEquals(Files.readAllLines(full), joined, "every loss, to the last bit, and every step number");
         assertEquals(TestSupport.samplesOf(whole.out()), TestSupport.samplesOf(resumed.out()), "the same names");
+
+        // resumed by the printed command, word for word: the uninterrupted run's samples, and its whole loss log in part.csv
+        TestSupport.Run printed = run(resume.substring(resume.indexOf(" --resume ") + 1).split(" "));
+        assertEquals(0, printed.exit(), printed.err());
+        assertEquals(whole.out().substring(whole.out().indexOf("\n--- inference")), printed.out().substring(printed.out().indexOf("\n--- inference")));
+        assertEquals(Files.readAllLines(full), Files.readAllLines(part), "the loss log continued to the uninterrupted run's");
     }
 
     @Test
@@ -359,56 +369,26 @@ abstract class CliContract {
             assertArrayEquals(keepBytes, Files.readAllBytes(keep), "the --save target is not touched by a failed run");
         }
     }
-
-    // ---- The bundled names.txt: the default input, written without the network -----------------
-
-    @Test
-    void missingDefaultInputIsWrittenFromTheBundledNamesThroughATemporaryFile(@TempDir Path tmp) throws IOException {
-        Path target = tmp.resolve("input.txt");
-        TestSupport.Run r = TestSupport.run((c, a) -> loadDocs(target, true).size(), null);
-        assertEquals(32033, r.exit(), "documents read");
-        assertEquals("no " + target + ": writing the bundled makemore names.txt there\n", r.err());
-        assertEquals(TestSupport.NAMES_SHA256, TestSupport.sha256(target), "the makemore file, byte for byte");
-        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
-        assertEquals(Set.of("input.txt"), TestSupport.listing(tmp), "no temporary file left");
-    }
-
-    @Test
-    void anUnwritableDefaultInputNamesTheProblemAndTheFix(@TempDir Path tmp) throws IOException {
-        Path target = tmp.resolve("no-such-folder").resolve("input.txt");
-        TestSupport.Run r = TestSupport.run((c, a) -> {
-            RuntimeException e = assertThrows(RuntimeException.class, () -> loadDocs(target, true));
-            assertEquals("UserError", e.getClass().getSimpleName(), "a user error, not a crash");
-            System.err.println(e.getMessage());
-            return 1;
-        }, null);
-        String[] lines = r.err().split("\n");
-        assertEquals(2, lines.length, r.err());
-        assertTrue(lines[1].startsWith("cannot write " + target + " (") && lines[1].endsWith("); pass a names file with --input FILE"), lines[1]);
-        assertEquals(Set.of(), TestSupport.listing(tmp), "nothing written");
-    }
 }
 
 class MicrogptCliTest extends CliContract {
-    TestSupport.Run run(String... args) { return TestSupport.run(microgpt::run, new microgpt(), args); }
+    TestSupport.Run run(String... args) { return TestSupport.run(Cli::run, new microgpt(), args); }
     String commandName() { return "microgpt"; }
-    String formatFixed4(double x) { return microgpt.formatFixed4(x); }
+    String formatFixed4(double x) { return Python.format4f(x); }
     String defaultGolden() { return "microgpt_py_default.txt"; }
-    double heapNeeded(int n_embd, int vocab_size) { return microgpt.GPT.heap_needed(new microgpt.Config(1, n_embd, 16, 4), vocab_size); }
-    List<String> loadDocs(Path path, boolean isDefault) { return microgpt.loadDocs(path, isDefault); }
-    String mainClass() { return "microgpt"; }
+    double heapNeeded(int n_embd, int vocab_size) { return microgpt.GPT.heap_needed(new Config(1, n_embd, 16, 4), vocab_size); }
+    String mainClass() { return microgpt.class.getName(); }
     int longRunSteps() { return 1500; }
 }
 
 class MicrogptOptimizedCliTest extends CliContract {
-    TestSupport.Run run(String... args) { return TestSupport.run(microgpt_optimized::run, new microgpt_optimized(), args); }
+    TestSupport.Run run(String... args) { return TestSupport.run(Cli::run, new microgpt_optimized(), args); }
     String commandName() { return "microgpt-optimized"; }
-    String formatFixed4(double x) { return microgpt_optimized.formatFixed4(x); }
+    String formatFixed4(double x) { return Python.format4f(x); }
     String defaultGolden() { return "microgpt_optimized_py_default.txt"; }
     double heapNeeded(int n_embd, int vocab_size) {
-        return microgpt_optimized.GPT.heap_needed(new microgpt_optimized.Config(1, n_embd, 16, 4), vocab_size);
+        return microgpt_optimized.GPT.heap_needed(new Config(1, n_embd, 16, 4), vocab_size);
     }
-    List<String> loadDocs(Path path, boolean isDefault) { return microgpt_optimized.loadDocs(path, isDefault); }
-    String mainClass() { return "microgpt_optimized"; }
+    String mainClass() { return microgpt_optimized.class.getName(); }
     int longRunSteps() { return 20000; }
 }

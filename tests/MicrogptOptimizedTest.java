@@ -1,3 +1,5 @@
+package microgpt;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MicrogptOptimizedTest {
 
     static TestSupport.Run run(String... args) {
-        return TestSupport.run(microgpt_optimized::run, new microgpt_optimized(), args);
+        return TestSupport.run(Cli::run, new microgpt_optimized(), args);
     }
 
     // ---- Parity with microgpt.java ------------------------------------------------------------
@@ -28,7 +30,7 @@ class MicrogptOptimizedTest {
                 "--n-layer", "2", "--n-embd", "12", "--n-head", "3", "--block-size", "6", "--temperature", "0.8",
                 "--samples", "8"};
         Path a = tmp.resolve("a.csv"), b = tmp.resolve("b.csv");
-        TestSupport.Run orig = TestSupport.run(microgpt::run, new microgpt(), TestSupport.concat(config, "--loss-log", a.toString()));
+        TestSupport.Run orig = TestSupport.run(Cli::run, new microgpt(), TestSupport.concat(config, "--loss-log", a.toString()));
         TestSupport.Run opt = run(TestSupport.concat(config, "--loss-log", b.toString()));
         assertEquals(0, orig.exit(), orig.err());
         assertEquals(0, opt.exit(), opt.err());
@@ -76,7 +78,7 @@ class MicrogptOptimizedTest {
     }
 
     static double[] inputs(int n, long seed) {
-        microgpt.Random r = new microgpt.Random(seed);
+        PyRandom r = new PyRandom(seed);
         double[] x = new double[n];
         for (int i = 0; i < n; i++) x[i] = r.gauss(0, 1);
         return x;
@@ -189,8 +191,8 @@ class MicrogptOptimizedTest {
 
     @Test
     void modelLossGradientMatchesFiniteDifferences() {
-        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new microgpt_optimized.Config(2, 8, 8, 2), 6,
-                new microgpt_optimized.Random(7), false);
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(2, 8, 8, 2), 6,
+                new PyRandom(7), false);
         int[] tokens = {5, 0, 3, 1, 4, 2, 5};
         microgpt_optimized.Tape t = model.tape;
         t.reset();
@@ -212,9 +214,9 @@ class MicrogptOptimizedTest {
 
     @Test
     void gradientsEqualMicrogptJavasOnTheSameModel() {
-        microgpt.GPT orig = new microgpt.GPT(new microgpt.Config(1, 8, 8, 2), 6, new microgpt.Random(3));
-        microgpt_optimized.GPT opt = new microgpt_optimized.GPT(new microgpt_optimized.Config(1, 8, 8, 2), 6,
-                new microgpt_optimized.Random(3), false);
+        microgpt.GPT orig = new microgpt.GPT(new Config(1, 8, 8, 2), 6, new PyRandom(3));
+        microgpt_optimized.GPT opt = new microgpt_optimized.GPT(new Config(1, 8, 8, 2), 6,
+                new PyRandom(3), false);
         int[] tokens = {5, 2, 2, 0, 4, 1, 3, 5};
         microgpt.Value loss = microgpt.loss(orig, tokens);
         loss.backward();
@@ -231,8 +233,8 @@ class MicrogptOptimizedTest {
 
     @Test
     void noGradPathRecordsNothing() {
-        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new microgpt_optimized.Config(1, 16, 16, 4), 27,
-                new microgpt_optimized.Random(1), false);
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 16, 16, 4), 27,
+                new PyRandom(1), false);
         microgpt_optimized.Tape t = model.tape;
         t.reset();
         t.grad_enabled = false;
@@ -246,7 +248,7 @@ class MicrogptOptimizedTest {
         t.grad_enabled = true;
         // sample() turns gradients off and back on, and leaves the tape at its mark
         microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(List.of("abcdefghijklmnopqrstuvwxyz"), null);
-        microgpt_optimized.sample(model, tok, new int[0], 0.5, new microgpt_optimized.Random(2));
+        microgpt_optimized.sample(model, tok, new int[0], 0.5, new PyRandom(2));
         assertTrue(t.grad_enabled);
         assertEquals(t.mark, t.size);
     }
@@ -254,10 +256,10 @@ class MicrogptOptimizedTest {
     @Test
     void trainingStepAllocatesNothingOnceWarm() {
         var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        List<String> docs = microgpt_optimized.loadDocs(TestSupport.tinyNames(), false);
+        List<String> docs = microgpt_optimized.splitDocs(TrainingRun.readInput(TestSupport.tinyNames(), false));
         microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs, null);
-        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new microgpt_optimized.Config(1, 16, 16, 4),
-                tok.vocab_size, new microgpt_optimized.Random(42), false);
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 16, 16, 4),
+                tok.vocab_size, new PyRandom(42), false);
         microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
         int[] tokens = new int[tok.max_len + 2];
         for (int step = 0; step < 200; step++) // warm: the tape and its pools reach their size
@@ -288,10 +290,10 @@ class MicrogptOptimizedTest {
         }
         // a real U+FFFD in valid UTF-8 is a character, not an error
         Path ok = TestSupport.writeFile(tmp, "fffd.txt", "a\ufffdb\nc\n");
-        assertEquals(List.of("a\ufffdb", "c"), microgpt_optimized.loadDocs(ok, false));
+        assertEquals(List.of("a\ufffdb", "c"), microgpt_optimized.splitDocs(TrainingRun.readInput(ok, false)));
         Path bad = tmp.resolve("bad.txt");
         Files.write(bad, new byte[]{'a', (byte) 0xff, '\n'});
-        assertThrows(microgpt_optimized.UserError.class, () -> microgpt_optimized.loadDocs(bad, false));
+        assertThrows(UserError.class, () -> microgpt_optimized.splitDocs(TrainingRun.readInput(bad, false)));
     }
 
     @Test
@@ -301,7 +303,7 @@ class MicrogptOptimizedTest {
 
     @Test
     void longestNameSizesTheTokenBuffer() {
-        assertEquals(15, new microgpt_optimized.Tokenizer(microgpt_optimized.loadDocs(TestSupport.namesTxt(), false), null).max_len);
+        assertEquals(15, new microgpt_optimized.Tokenizer(microgpt_optimized.splitDocs(TrainingRun.readInput(TestSupport.namesTxt(), false)), null).max_len);
     }
 
     // ---- Model files across engines ------------------------------------------------------------
@@ -310,11 +312,11 @@ class MicrogptOptimizedTest {
     void eitherEngineReadsWhatTheOtherWrote(@TempDir Path tmp) throws IOException {
         String tiny = TestSupport.tinyNames().toString();
         Path a = tmp.resolve("orig.safetensors"), b = tmp.resolve("mod.safetensors"), a2 = tmp.resolve("orig2.safetensors");
-        TestSupport.Run orig = TestSupport.run(microgpt::run, new microgpt(), "--input", tiny, "--steps", "8", "--samples", "0",
+        TestSupport.Run orig = TestSupport.run(Cli::run, new microgpt(), "--input", tiny, "--steps", "8", "--samples", "0",
                 "--save", a.toString());
         assertEquals(0, orig.exit(), orig.err());
         TestSupport.Run mod = run("--load", a.toString(), "--samples", "6", "--prompt", "a", "--save", b.toString());
-        TestSupport.Run back = TestSupport.run(microgpt::run, new microgpt(), "--load", b.toString(), "--samples", "6",
+        TestSupport.Run back = TestSupport.run(Cli::run, new microgpt(), "--load", b.toString(), "--samples", "6",
                 "--prompt", "a", "--save", a2.toString());
         assertEquals(0, mod.exit(), mod.err());
         assertEquals(0, back.exit(), back.err());
@@ -322,13 +324,13 @@ class MicrogptOptimizedTest {
         TestSupport.assertSameTensors(a, b, "wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv",
                 "layer0.attn_wo", "layer0.mlp_fc1", "layer0.mlp_fc2");
         TestSupport.assertSameTensors(b, a2, "wte", "layer0.mlp_fc2");
-        assertEquals("microgpt_optimized.java", microgpt.Checkpoint.read(b).meta.get("engine"));
+        assertEquals("microgpt_optimized.java", ModelFile.read(b).meta.get("engine"));
     }
 
     @Test
     void aFailedWriteLeavesTheOldFileAndNoTemporaryFile(@TempDir Path tmp) throws IOException {
         Path target = TestSupport.writeFile(tmp, "model.safetensors", "the previous checkpoint");
-        microgpt_optimized.Checkpoint c = new microgpt_optimized.Checkpoint(target);
+        ModelFile c = new ModelFile(target);
         c.meta.put("format", "microgpt-checkpoint");
         c.put("wte", new long[]{2, 3}, new double[]{1, 2, 3, 4, 5, 6});
         c.put("broken", new long[]{4}, new double[]{1}); // fewer values than its shape: fails while the data is written
@@ -341,7 +343,7 @@ class MicrogptOptimizedTest {
     void sigkillLosesAtMostSaveEverySteps(@TempDir Path tmp) throws Exception {
         Path ck = tmp.resolve("ck.safetensors");
         List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
-                "microgpt_optimized", "--input", TestSupport.tinyNames().toString(), "--steps", "200000", "--save", ck.toString(),
+                microgpt_optimized.class.getName(), "--input", TestSupport.tinyNames().toString(), "--steps", "200000", "--save", ck.toString(),
                 "--save-every", "25");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         long deadline = System.nanoTime() + 60_000_000_000L;
@@ -350,9 +352,9 @@ class MicrogptOptimizedTest {
         p.destroyForcibly(); // SIGKILL: no hook runs
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(137, p.exitValue());
-        microgpt_optimized.Checkpoint c = microgpt_optimized.Checkpoint.read(ck); // a whole file, never a torn one
+        ModelFile c = ModelFile.read(ck); // a whole file, never a torn one
         long step = Long.parseLong(c.meta.get("step"));
         assertTrue(step > 0 && step % 25 == 0, "the last checkpoint: step " + step);
-        c.checkTensors(new microgpt_optimized.Config(1, 16, 16, 4), true); // and resumable: weights, moments, RNG all there
+        c.checkTensors(new Config(1, 16, 16, 4), true); // and resumable: weights, moments, RNG all there
     }
 }

@@ -8,6 +8,9 @@
 //SOURCES MicrogptTest.java
 //SOURCES MicrogptOptimizedTest.java
 //SOURCES BenchCompareTest.java
+//SOURCES SupportTest.java
+
+package microgpt;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
@@ -36,7 +39,7 @@ public class RunTests implements Callable<Integer> {
 
     static final List<Class<?>> TEST_CLASSES = List.of(
             MicrogptTest.class, MicrogptCliTest.class, MicrogptOptimizedTest.class, MicrogptOptimizedCliTest.class,
-            BenchCompareTest.class);
+            SupportTest.class, BenchCompareTest.class);
 
     @Option(names = "--only", paramLabel = "TEXT", description = "Run only the test classes whose name contains TEXT.")
     String only;

@@ -1,3 +1,5 @@
+package microgpt;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.*;
@@ -151,7 +153,7 @@ final class TestSupport {
 
     /** Tensors of two model files are equal bit for bit. */
     static void assertSameTensors(Path a, Path b, String... names) {
-        microgpt.Checkpoint x = microgpt.Checkpoint.read(a), y = microgpt.Checkpoint.read(b);
+        ModelFile x = ModelFile.read(a), y = ModelFile.read(b);
         assertTrue(names.length > 0);
         for (String name : names) {
             double[] u = (double[]) x.tensors.get(name), v = (double[]) y.tensors.get(name);

@@ -1,0 +1,136 @@
+package microgpt;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** The command line: how a command runs and fails (one line, exit 2 for usage, 1 for input), and the checks its options share. */
+public final class Cli {
+    private Cli() { }
+
+    /** Runs a picocli command with our error handling, and returns its exit code. */
+    public static int run(Callable<Integer> command, String... args) {
+        CommandLine cmd = new CommandLine(command);
+        cmd.setParameterExceptionHandler((ex, a) -> {
+            System.err.println(cmd.getCommandName() + ": " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof UserError) {
+                System.err.println(c.getCommandName() + ": " + ex.getMessage());
+                return ((UserError) ex).exitCode;
+            }
+            throw ex;
+        });
+        try {
+            return cmd.execute(args);
+        } catch (OutOfMemoryError e) { // what the estimate in checkFits missed: still one line, no stack trace
+            System.err.println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
+                    + gib(Runtime.getRuntime().maxMemory()) + "); " + fix(2.0 * Runtime.getRuntime().maxMemory(), script(cmd.getCommandName())));
+            return 1;
+        }
+    }
+
+    /** The script a command runs from: microgpt-optimized is microgpt_optimized.java. */
+    static String script(String commandName) { return commandName.replace('-', '_') + ".java"; }
+
+    /** Stops at once, with one line, when a model that needs `needed` bytes cannot fit in the heap this JVM will allow. */
+    static void checkFits(double needed, int block_size, String commandName) {
+        double limit = Runtime.getRuntime().maxMemory();
+        if (needed > limit)
+            throw UserError.input("this model needs about " + gib(needed) + " of heap (parameters, Adam's buffers and one "
+                    + "step's graph at --block-size " + block_size + "), more than this JVM's limit of " + gib(limit)
+                    + "; " + fix(needed, script(commandName)));
+    }
+
+    /** What to do when a model needs `needed` bytes of heap: more heap if the machine has the memory, else a smaller model. */
+    static String fix(double needed, String script) {
+        String smaller = "choose a smaller model (--n-embd, --n-layer, --block-size)";
+        double ram = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        if (needed > 0.9 * ram) return "that is more than this machine's " + gib(ram) + " of memory: " + smaller;
+        return "give Java more heap (./jbang --runtime-option=-Xmx" + (long) Math.ceil(needed * 1.25 / (1L << 30))
+                + "g " + script + " ...) or " + smaller;
+    }
+
+    static String gib(double bytes) { return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30)); }
+
+    /** Fails now, not after training, if target cannot be written: one line naming the option and the fix. */
+    static void checkOutput(String option, Path target, String example) {
+        if (Files.isDirectory(target))
+            throw UserError.usage(option + " " + target + " is a directory; give a file path such as " + example);
+        Path dir = target.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir))
+            throw UserError.usage(option + " " + target + ": folder " + dir + " does not exist; create it or choose another path");
+        if (Files.exists(target) && !Files.isWritable(target) || !Files.isWritable(dir))
+            throw UserError.usage(option + " " + target + " is not writable; choose another path");
+    }
+
+    /** A temporary file is created readable by its owner only; the file it becomes is readable by all (rw-r--r--). */
+    static void readableByAll(Path tmp) {
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException notPosix) { }
+    }
+
+    /** Standard output in UTF-8, whatever the platform's default: names may be any Unicode. */
+    static PrintStream stdout() {
+        return new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    }
+}
+
+/** A problem with the user's input or options: reported as one line, never as a stack trace. */
+final class UserError extends RuntimeException {
+    final int exitCode;
+    UserError(int exitCode, String message) { super(message); this.exitCode = exitCode; }
+    static UserError usage(String message) { return new UserError(2, message); }
+    static UserError input(String message) { return new UserError(1, message); }
+}
+
+/** The options both engines share, declared once (a picocli mixin); TrainingRun reads and checks them. */
+final class Options {
+    @Option(names = "--input", paramLabel = "FILE", description = "Text file, one document per line (default: input.txt, "
+            + "written from the bundled names.txt if missing).")
+    Path input;
+    @Option(names = "--seed", paramLabel = "SEED", description = "Random seed, as Python's random.seed (default: ${DEFAULT-VALUE}).")
+    long seed = 42;
+    @Option(names = "--steps", paramLabel = "N", description = "Training steps, one document each (default: ${DEFAULT-VALUE}).")
+    int steps = 1000;
+    @Option(names = "--n-layer", paramLabel = "N", description = "Transformer layers (default: ${DEFAULT-VALUE}).")
+    int nLayer = 1;
+    @Option(names = "--n-embd", paramLabel = "N", description = "Embedding width (default: ${DEFAULT-VALUE}).")
+    int nEmbd = 16;
+    @Option(names = "--n-head", paramLabel = "N", description = "Attention heads; must divide --n-embd (default: ${DEFAULT-VALUE}).")
+    int nHead = 4;
+    @Option(names = "--block-size", paramLabel = "N", description = "Maximum context length (default: ${DEFAULT-VALUE}).")
+    int blockSize = 16;
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature, > 0 (default: ${DEFAULT-VALUE}).")
+    double temperature = 0.5;
+    @Option(names = "--samples", paramLabel = "N", description = "Names to sample after training (default: ${DEFAULT-VALUE}).")
+    int samples = 20;
+    @Option(names = "--loss-log", paramLabel = "FILE", description = "Write a CSV 'step,loss' with every step's exact loss.")
+    Path lossLog;
+    @Option(names = "--timing", description = "Print on stderr how long start-up, data, training and sampling took.")
+    boolean timing;
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "Start every sample with TEXT (it is printed too).")
+    String prompt = "";
+    @Option(names = "--save", paramLabel = "FILE", description = "Write the model to FILE (safetensors) after training; on "
+            + "Ctrl-C or SIGTERM, finish the step and write it there.")
+    Path save;
+    @Option(names = "--save-every", paramLabel = "N", description = "Also write it every N steps during training (default: never).")
+    int saveEvery;
+    @Option(names = "--load", paramLabel = "FILE", description = "Start from the model in FILE: without --steps, only sample; "
+            + "with --steps N, train N more steps on --input.")
+    Path load;
+    @Option(names = "--resume", paramLabel = "FILE", description = "Continue the run saved in FILE exactly where it stopped, "
+            + "to the steps it planned, then sample.")
+    Path resume;
+    @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+    CommandLine.Model.CommandSpec spec; // the command these options belong to: its name, and which options were given
+}

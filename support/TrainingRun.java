@@ -1,0 +1,443 @@
+package microgpt;
+
+import java.io.*;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.util.*;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+
+/**
+ * Everything around a training run that is not the algorithm, behind one object: the options checked,
+ * the input read (or the bundled names written to input.txt), a model file loaded (--load) or a run
+ * resumed (--resume), the loss log (--loss-log), checkpoints (--save, --save-every), Ctrl-C and SIGTERM
+ * (finish the step, save, print the command that resumes), and --timing. An engine calls it at the
+ * points of its story; it knows nothing of the engine: weights and Adam's moments pass in as arrays.
+ */
+final class TrainingRun implements AutoCloseable {
+    static final String DEFAULT_INPUT = "input.txt";
+
+    final PrintStream out = Cli.stdout();
+    final Config config;        // the model's shape: the options', or the model file's
+    final long seed;            // the options', or the resumed run's
+    final int first_step, num_steps; // steps first_step .. num_steps-1 are this run's
+    private final Options o;
+    private final String name;  // the command's name, for messages
+    private final ModelFile file; // --load or --resume, else null
+    private final LossLog log;
+    private final Timing time;
+    private Interrupt interrupt = new Interrupt(false);
+    private String data_hash = "";
+    private int[] vocab;
+    private PyRandom random;
+    private Supplier<double[]> weights;
+    private double[] m, v;
+    private boolean done;
+
+    /** Checks the options (the same order and messages as ever), reads a --load or --resume file, opens the loss log. */
+    TrainingRun(Options o) {
+        this.o = o;
+        name = o.spec.name();
+        Config options = new Config(o.nLayer, o.nEmbd, o.blockSize, o.nHead);
+        if (o.steps < 0) throw UserError.usage("--steps must be 0 or more (got " + o.steps + ")");
+        if (!(o.temperature > 0) || Double.isInfinite(o.temperature))
+            throw UserError.usage("--temperature must be a number > 0, such as 0.5 (got " + o.temperature + ")");
+        if (o.samples < 0) throw UserError.usage("--samples must be 0 or more (got " + o.samples + ")");
+        CommandLine.ParseResult given = o.spec.commandLine().getParseResult();
+        file = modelFile(given);
+        config = file == null ? options : file.config(given, options);
+        if (file != null) file.checkTensors(config, o.resume != null); // before anything is read or printed
+        seed = o.resume != null ? file.metaLong("seed") : o.seed;
+        num_steps = o.resume != null ? (int) file.metaLong("total_steps") : o.load != null && !given.hasMatchedOption("--steps") ? 0 : o.steps;
+        first_step = o.resume != null ? (int) file.metaLong("step") : 0;
+        log = LossLog.open(o.lossLog, first_step); // fails now, not after training, if it cannot be written
+        time = new Timing(o.timing);
+    }
+
+    /** --load, --resume, --save, --save-every: the conflicts, then the model file read and checked. */
+    private ModelFile modelFile(CommandLine.ParseResult given) {
+        if (o.load != null && o.resume != null)
+            throw UserError.usage("--load and --resume cannot be combined: --resume continues a run, --load starts a new one from its weights");
+        if (o.resume != null && given.hasMatchedOption("--steps"))
+            throw UserError.usage("--steps cannot be combined with --resume: the run continues to the total planned in " + o.resume);
+        if (o.saveEvery < 0) throw UserError.usage("--save-every must be 0 (never) or more (got " + o.saveEvery + ")");
+        if (o.saveEvery > 0 && o.save == null) throw UserError.usage("--save-every needs --save FILE, the file to write");
+        if (o.save != null) Cli.checkOutput("--save", o.save, "model.safetensors");
+        if (o.load == null && o.resume == null) return null;
+        ModelFile f = ModelFile.read(o.resume != null ? o.resume : o.load);
+        if (o.resume != null && f.meta("data_sha256").isEmpty())
+            throw UserError.usage(o.resume + " was saved by a run that trained on no data (--load without --steps): there is "
+                    + "no run to resume; use --load " + o.resume);
+        if (o.resume != null && given.hasMatchedOption("--seed") && o.seed != f.metaLong("seed"))
+            throw UserError.usage("--seed " + o.seed + " contradicts " + o.resume + " (--seed " + f.metaLong("seed") + "); leave --seed out");
+        return f;
+    }
+
+    // ---- Data and vocabulary -------------------------------------------------------------------
+
+    /** The input's text (--input, else input.txt); "" when a loaded model only samples, and needs no data. */
+    String text() {
+        return file != null && num_steps == 0 && o.resume == null ? "" : readInput(inputPath(), o.input == null);
+    }
+
+    private Path inputPath() { return o.input == null ? Path.of(DEFAULT_INPUT) : o.input; }
+
+    /** The documents, in file order, once checked: there are some (when data is needed), and a resumed run's are its own. */
+    List<String> docs(List<String> docs) {
+        if (file != null && num_steps == 0 && o.resume == null) return docs;
+        if (docs.isEmpty())
+            throw UserError.input("input " + inputPath() + " has no documents (it is empty or only blank lines); put one document per line");
+        if (o.save != null || o.resume != null) data_hash = dataHash(docs); // only a model file keeps it
+        if (o.resume != null && !data_hash.equals(file.meta("data_sha256")))
+            throw UserError.input("the training data is not the data of the run saved in " + o.resume + "; resume with the same --input");
+        return docs;
+    }
+
+    /** The text of an input file, strictly UTF-8. The default input.txt, if missing, is first written from the bundled names. */
+    static String readInput(Path path, boolean isDefault) {
+        if (!Files.exists(path)) {
+            if (!isDefault) throw UserError.input("input file not found: " + path + "; pass an existing file with --input");
+            writeBundledNames(path); // microgpt.py downloads it; the scripts carry it (no network needed)
+        }
+        if (Files.isDirectory(path))
+            throw UserError.input("input " + path + " is a directory; pass a text file with one document per line");
+        try {
+            byte[] bytes = Files.readAllBytes(path);
+            // String's own decoding is fast; the strict decoder runs only if the text contains U+FFFD,
+            // which is what a malformed byte would have become
+            String text = new String(bytes, StandardCharsets.UTF_8);
+            if (text.indexOf('\uFFFD') >= 0)
+                StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+            return text;
+        } catch (CharacterCodingException e) {
+            throw UserError.input("input " + path + " is not valid UTF-8; save it as UTF-8 text");
+        } catch (IOException e) {
+            throw UserError.input("cannot read input " + path + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Writes the makemore names.txt (commit 988aa59, 32,033 names) that the script's jar carries (//FILES) to
+     * target, through a temporary file renamed into place, as microgpt.py writes its download to input.txt.
+     */
+    static void writeBundledNames(Path target) {
+        System.err.println("no " + target + ": writing the bundled makemore names.txt there");
+        Path tmp = null;
+        try (InputStream in = TrainingRun.class.getResourceAsStream("/names.txt")) {
+            if (in == null) throw new IOException("names.txt is missing from this script's jar");
+            tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Cli.readableByAll(tmp);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | SecurityException e) {
+            throw UserError.input("cannot write " + target + " (" + e.getMessage() + "); pass a names file with --input FILE");
+        } finally {
+            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    /** SHA-256 of the documents in file order, one per line: what a resumed run must train on again. */
+    static String dataHash(List<String> docs) {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            for (String doc : docs) sha.update((doc + "\n").getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A model file's vocabulary (its characters, sorted), or null when the tokenizer takes the data's. */
+    int[] vocab() { return file == null ? null : file.vocab(); }
+
+    /**
+     * The --prompt's tokens, which every sample starts with; first, with a model file, checks that the data has
+     * no character its vocabulary lacks. uchars: the tokenizer's characters, sorted (token id = index).
+     */
+    int[] promptTokens(List<String> docs, int[] uchars) {
+        String unknown = unknown(docs.stream().flatMapToInt(String::codePoints), uchars);
+        if (!unknown.isEmpty())
+            throw UserError.input("the training data has characters that model file " + file.file + " does not know: "
+                    + unknown + "; train a new model on it instead of --load");
+        int[] cps = o.prompt.codePoints().toArray();
+        unknown = unknown(Arrays.stream(cps), uchars);
+        if (!unknown.isEmpty())
+            throw UserError.usage("--prompt has characters that are not in the vocabulary: " + unknown
+                    + "; use only these: " + new String(uchars, 0, uchars.length));
+        if (cps.length >= config.block_size())
+            throw UserError.usage("--prompt is " + cps.length + " characters; the model reads " + config.block_size()
+                    + " tokens including the first, so at most " + (config.block_size() - 1));
+        int[] tokens = new int[cps.length];
+        for (int i = 0; i < cps.length; i++) tokens[i] = Arrays.binarySearch(uchars, cps[i]);
+        return tokens;
+    }
+
+    /** The characters that the vocabulary lacks, sorted and quoted ('!', 'A'); "" if none. */
+    private static String unknown(java.util.stream.IntStream chars, int[] uchars) {
+        StringJoiner s = new StringJoiner(", ");
+        chars.filter(ch -> Arrays.binarySearch(uchars, ch) < 0).distinct().sorted()
+                .forEach(ch -> s.add("'" + new String(Character.toChars(ch)) + "'"));
+        return s.toString();
+    }
+
+    // ---- The model and its training --------------------------------------------------------------
+
+    /** Before allocating: does a model that needs this many bytes fit in the heap this JVM may use? */
+    void checkFits(double heap_needed) { Cli.checkFits(heap_needed, config.block_size(), name); }
+
+    /** --load, --resume: gives the model file's weights to the model (state_dict order). */
+    void loadWeights(Consumer<double[]> setWeights) {
+        if (file != null) setWeights.accept(file.weights());
+    }
+
+    /**
+     * Training starts: what a model file holds (the vocabulary, the RNG, the weights, Adam's moments), which
+     * --resume now restores (Adam's moments, and the RNG exactly where the saved run left it). With --save,
+     * Ctrl-C and SIGTERM now finish the step and save.
+     */
+    void training(int[] vocab, PyRandom random, Supplier<double[]> weights, double[] m, double[] v) {
+        this.vocab = vocab; this.random = random; this.weights = weights; this.m = m; this.v = v;
+        if (o.resume != null) {
+            System.arraycopy(file.flat("adam.m."), 0, m, 0, m.length);
+            System.arraycopy(file.flat("adam.v."), 0, v, 0, v.length);
+            try {
+                random.setstate((long[]) file.tensor("rng.mt", false, 625), (double[]) file.tensor("rng.gauss", true, 2));
+            } catch (IllegalArgumentException e) {
+                throw file.bad("its RNG state is invalid (" + e.getMessage() + ")");
+            }
+        }
+        time.phase("data and model");
+        interrupt = new Interrupt(o.save != null);
+    }
+
+    /** After each step (1-based): the loss log, a checkpoint when one is due, and a stop when one was asked for. */
+    void stepDone(int step, double loss) throws IOException, InterruptedException {
+        out.flush();
+        log.write(step, loss);
+        boolean stop = interrupt.requested();
+        if (o.save != null && (stop || o.saveEvery > 0 && step % o.saveEvery == 0 && step < num_steps)) {
+            save(step);
+            log.checkpoint(); // the log on disk holds exactly the saved steps
+        }
+        if (stop) {
+            System.err.println("\n" + name + ": stopped after step " + step + " of " + num_steps + " and saved the run to "
+                    + o.save + "; continue it with: " + resumeCommand());
+            log.discard();
+            interrupt.exit();
+        }
+    }
+
+    /** Training is over: signals no longer wait for a save; --save writes the trained model. */
+    void trainingDone() throws IOException {
+        interrupt.off();
+        if (o.save != null) save(num_steps);
+        time.phase("training (" + (num_steps - first_step) + " steps)");
+    }
+
+    /** Sampling is over: the loss log is renamed into place, and --timing reports. */
+    void done() throws IOException {
+        out.flush();
+        time.phase("sampling (" + o.samples + " samples)");
+        log.commit();
+        time.report();
+        done = true;
+    }
+
+    /** Whatever happened: no shutdown hook left, and no half-written loss log if the run did not finish. */
+    @Override
+    public void close() {
+        interrupt.off();
+        if (!done) log.discard();
+    }
+
+    /**
+     * The command that continues this run: --resume and --save the checkpoint, and every option the run was
+     * given but --steps, --load and --resume (the file keeps the steps, seed and sizes; the rest, such as
+     * --input, --samples, --temperature, --prompt and --loss-log, are the run's own and are given again).
+     */
+    String resumeCommand() {
+        StringBuilder cmd = new StringBuilder("./jbang " + Cli.script(name) + " --resume " + quote(o.save.toString()));
+        for (CommandLine.Model.OptionSpec opt : o.spec.commandLine().getParseResult().matchedOptions()) {
+            String option = opt.longestName();
+            if (List.of("--steps", "--load", "--resume").contains(option)) continue;
+            cmd.append(' ').append(option);
+            if (opt.arity().max() > 0) cmd.append(' ').append(quote(String.valueOf((Object) opt.getValue())));
+        }
+        return cmd.toString();
+    }
+
+    /** A word as the shell reads it back: as it is when it is plain, else in single quotes. */
+    static String quote(String word) {
+        return word.matches("[A-Za-z0-9_./=:,+@%-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
+    }
+
+    /** Writes the model, Adam's moments and the RNG's state to --save, as a run that has done `step` steps. */
+    private void save(int step) throws IOException {
+        ModelFile c = new ModelFile(o.save);
+        c.meta.put("format", ModelFile.FORMAT);
+        c.meta.put("format_version", ModelFile.VERSION);
+        c.meta.put("engine", Cli.script(name));
+        c.meta.put("n_layer", "" + config.n_layer());
+        c.meta.put("n_embd", "" + config.n_embd());
+        c.meta.put("n_head", "" + config.n_head());
+        c.meta.put("block_size", "" + config.block_size());
+        c.meta.put("vocab", new String(vocab, 0, vocab.length));
+        c.meta.put("step", "" + step);
+        c.meta.put("total_steps", "" + num_steps);
+        c.meta.put("seed", "" + seed);
+        c.meta.put("data_sha256", data_hash);
+        String[] prefixes = {"", "adam.m.", "adam.v."};
+        double[][] values = {weights.get(), m, v};
+        for (int k = 0; k < prefixes.length; k++) {
+            int at = 0;
+            for (Map.Entry<String, long[]> e : ModelFile.stateDictShapes(config, vocab.length + 1).entrySet()) {
+                int n = (int) ModelFile.count(e.getValue());
+                c.put(prefixes[k] + e.getKey(), e.getValue(), Arrays.copyOfRange(values[k], at, at + n));
+                at += n;
+            }
+        }
+        c.put("rng.mt", new long[]{625}, random.getstate());
+        c.put("rng.gauss", new long[]{2}, random.getgauss());
+        c.write(o.save);
+    }
+
+    // ---- The helpers behind it -------------------------------------------------------------------
+
+    /** --timing: the time from JVM start to the options, then the wall time of each phase; on stderr at the end. */
+    private static final class Timing {
+        private final boolean on;
+        private final StringBuilder report = new StringBuilder("timing:");
+        private long last;
+
+        Timing(boolean on) {
+            this.on = on;
+            if (!on) return;
+            long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+            last = System.nanoTime();
+            report.append(String.format(Locale.ROOT, " JVM and options %d ms,", System.currentTimeMillis() - jvmStart));
+        }
+
+        void phase(String name) {
+            if (!on) return;
+            long now = System.nanoTime();
+            report.append(String.format(Locale.ROOT, " %s %.1f ms,", name, (now - last) / 1e6));
+            last = now;
+        }
+
+        void report() {
+            if (on) System.err.println(report.substring(0, report.length() - 1));
+        }
+    }
+
+    /**
+     * The --loss-log CSV, written to a temporary file beside the target and renamed at the end. A resumed run
+     * whose log is already there with exactly the steps before the checkpoint continues it, so the file ends up
+     * as the uninterrupted run's.
+     */
+    private static final class LossLog {
+        private final Path target, tmp;
+        private final BufferedWriter writer;
+
+        private LossLog(Path target, Path tmp, BufferedWriter writer) { this.target = target; this.tmp = tmp; this.writer = writer; }
+
+        static LossLog open(Path target, int first_step) {
+            if (target == null) return new LossLog(null, null, null);
+            Cli.checkOutput("--loss-log", target, "losses.csv");
+            try {
+                Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+                BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
+                w.write("step,loss\n");
+                for (String row : earlierRows(target, first_step)) w.write(row + "\n");
+                return new LossLog(target, tmp, w);
+            } catch (IOException | SecurityException e) {
+                throw UserError.usage("--loss-log " + target + " cannot be written (" + e.getMessage() + "); choose another path");
+            }
+        }
+
+        /** The rows of steps 1..first_step, if target is a loss log with exactly those; else none. */
+        private static List<String> earlierRows(Path target, int first_step) throws IOException {
+            if (first_step == 0 || !Files.isRegularFile(target)) return List.of();
+            List<String> lines = Files.readAllLines(target, StandardCharsets.UTF_8);
+            if (lines.size() != first_step + 1 || !lines.get(0).equals("step,loss")) return List.of();
+            for (int i = 1; i < lines.size(); i++) if (!lines.get(i).startsWith(i + ",")) return List.of();
+            return lines.subList(1, lines.size());
+        }
+
+        /** One row; Double.toString parses back to the exact same double. */
+        void write(int step, double loss) throws IOException {
+            if (writer != null) writer.write(step + "," + loss + "\n");
+        }
+
+        /** At a checkpoint: the log on disk becomes the rows so far, through a copy renamed into place. */
+        void checkpoint() throws IOException {
+            if (writer == null) return;
+            writer.flush();
+            Path copy = Files.createTempFile(tmp.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+            try {
+                Files.copy(tmp, copy, StandardCopyOption.REPLACE_EXISTING);
+                Cli.readableByAll(copy);
+                Files.move(copy, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(copy);
+            }
+        }
+
+        void commit() throws IOException {
+            if (writer == null) return;
+            writer.close();
+            Cli.readableByAll(tmp);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+
+        void discard() {
+            if (writer == null) return;
+            try { writer.close(); Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    /**
+     * SIGINT or SIGTERM during training with --save: the step in progress finishes, the model is saved,
+     * one line says how to resume, and the JVM exits as the signal asks (130 for SIGINT, 143 for SIGTERM).
+     * A shutdown hook, which the JVM runs on those signals, asks for the stop and waits for the save.
+     */
+    private static final class Interrupt {
+        private volatile boolean requested;
+        private final CountDownLatch saved = new CountDownLatch(1);
+        private final Thread hook;
+        private final boolean on;
+
+        Interrupt(boolean on) {
+            this.on = on;
+            hook = !on ? null : new Thread(() -> {
+                requested = true;
+                try { saved.await(10, TimeUnit.MINUTES); } catch (InterruptedException ignored) { }
+            }, "save-on-interrupt");
+            if (on) Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        boolean requested() { return requested; }
+
+        /** After the checkpoint is written: lets the JVM finish exiting, and never returns. */
+        void exit() throws InterruptedException {
+            saved.countDown();
+            Thread.sleep(Long.MAX_VALUE);
+        }
+
+        /** Training is over: signals no longer wait for a save. */
+        void off() {
+            if (!on) return;
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                saved.countDown();
+            }
+        }
+    }
+}
