@@ -15,7 +15,7 @@
  * the JVM options it inherits from the engines' //JAVA_OPTIONS (JBang merges those of every
  * //SOURCES file) never reach a child: each child gets the options of the chosen mode.
  */
-package microgpt;
+package mgpt;
 
 import com.google.gson.*;
 import java.io.*;

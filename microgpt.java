@@ -16,9 +16,9 @@
  * What any engine needs beyond the algorithm (CPython's random, the command line, model files, the
  * loss log) is in support/, shared with microgpt_optimized.java.
  */
-package microgpt;
+package mgpt;
 
-import static microgpt.Python.*;
+import static mgpt.Python.*;
 
 import java.io.PrintStream;
 import java.util.*;
@@ -101,9 +101,9 @@ public class microgpt implements Callable<Integer> {
 
     /** Characters are code points: a name with an emoji counts it as one token, as in Python. */
     public static final class Tokenizer {
-        final int[] uchars;   // unique characters in the dataset, sorted: token ids 0..n-1
-        final int BOS;        // token id of the special Beginning of Sequence token
-        final int vocab_size; // number of unique tokens, +1 for BOS
+        public final int[] uchars; // unique characters in the dataset, sorted: token ids 0..n-1
+        public final int BOS;      // token id of the special Beginning of Sequence token
+        public final int vocab_size; // number of unique tokens, +1 for BOS
 
         /** vocab: a saved model's characters (--load, --resume), or null for the dataset's. */
         public Tokenizer(List<String> docs, int[] vocab) {

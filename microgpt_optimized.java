@@ -19,9 +19,9 @@
  * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 are the ones the JVM rewards.
  * `diff microgpt.java microgpt_optimized.java` reads as the list of changes.
  */
-package microgpt;
+package mgpt;
 
-import static microgpt.Python.*;
+import static mgpt.Python.*;
 
 import java.io.PrintStream;
 import java.util.*;
@@ -126,9 +126,9 @@ public class microgpt_optimized implements Callable<Integer> {
 
     /** Characters are code points: a name with an emoji counts it as one token, as in Python. */
     public static final class Tokenizer {
-        final int[] uchars;   // unique characters in the dataset, sorted: token ids 0..n-1
-        final int BOS;        // token id of the special Beginning of Sequence token
-        final int vocab_size; // number of unique tokens, +1 for BOS
+        public final int[] uchars; // unique characters in the dataset, sorted: token ids 0..n-1
+        public final int BOS;      // token id of the special Beginning of Sequence token
+        public final int vocab_size; // number of unique tokens, +1 for BOS
         final int max_len;    // the longest document, in code points (sizes the reusable token buffer)
         // CHANGE 1: stoi, a direct lookup from character to token id instead of uchars.index(ch).
         // A table indexed by code point covers the Basic Multilingual Plane; a map holds the rest.

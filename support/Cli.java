@@ -1,4 +1,4 @@
-package microgpt;
+package mgpt;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package microgpt;
+package mgpt;
 
 /** The model's shape, checked once so that every engine and tool rejects the same bad values. */
 public record Config(int n_layer, int n_embd, int block_size, int n_head) {

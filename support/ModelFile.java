@@ -1,4 +1,4 @@
-package microgpt;
+package mgpt;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package microgpt;
+package mgpt;
 
 import java.math.BigInteger;
 import java.util.Collections;

@@ -1,4 +1,4 @@
-package microgpt;
+package mgpt;
 
 import java.math.BigDecimal;
 import java.math.MathContext;

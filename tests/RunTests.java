@@ -9,8 +9,9 @@
 //SOURCES MicrogptOptimizedTest.java
 //SOURCES BenchCompareTest.java
 //SOURCES SupportTest.java
+//SOURCES LauncherTest.java
 
-package microgpt;
+package mgpt;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
@@ -39,7 +40,7 @@ public class RunTests implements Callable<Integer> {
 
     static final List<Class<?>> TEST_CLASSES = List.of(
             MicrogptTest.class, MicrogptCliTest.class, MicrogptOptimizedTest.class, MicrogptOptimizedCliTest.class,
-            SupportTest.class, BenchCompareTest.class);
+            SupportTest.class, LauncherTest.class, BenchCompareTest.class);
 
     @Option(names = "--only", paramLabel = "TEXT", description = "Run only the test classes whose name contains TEXT.")
     String only;

@@ -1,4 +1,4 @@
-package microgpt;
+package mgpt;
 
 import static org.junit.jupiter.api.Assertions.*;
 

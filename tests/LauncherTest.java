@@ -1,0 +1,135 @@
+package mgpt;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.util.*;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.*;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One command runs each script, as a user types it, through ./jbang in a process of its own: from another
+ * working directory, through the catalog, from a URL, as an installed command, and as a JShell session.
+ */
+class LauncherTest {
+    static final Path REPO = TestSupport.TESTS.toAbsolutePath().normalize().getParent();
+
+    /** What a command printed (stdout and stderr together) and its exit code. */
+    record Result(int exit, String out) { }
+
+    /** Runs the command in dir with stdin, PATH and JBANG_DIR as given (null: as this JVM has them). */
+    static Result sh(Path dir, String stdin, Map<String, String> env, String... cmd) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        try (var in = p.getOutputStream()) { in.write(stdin.getBytes(StandardCharsets.UTF_8)); }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "finished: " + out);
+        return new Result(p.exitValue(), out);
+    }
+
+    static String launcher() { return REPO.resolve("jbang").toString(); }
+
+    @Test
+    void runsFromAnotherWorkingDirectoryAndThroughTheCatalog(@TempDir Path tmp) throws Exception {
+        Path names = TestSupport.writeFile(tmp, "names.txt", "anna\nbob\n");
+        Result r = sh(tmp, "", Map.of(), launcher(), REPO.resolve("microgpt.java").toString(), "--input", names.toString(),
+                "--steps", "2", "--samples", "1");
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("num docs: 2\nvocab size: 5\n"), r.out());
+        Result alias = sh(REPO, "", Map.of(), launcher(), "microgpt-optimized", "--input", names.toString(), "--steps", "2", "--samples", "1");
+        assertEquals(0, alias.exit(), alias.out());
+        assertTrue(alias.out().contains("num docs: 2\nvocab size: 5\n"), alias.out());
+    }
+
+    /** Served over HTTP on 127.0.0.1, JBang fetches //SOURCES and //FILES relative to the script's URL. */
+    @Test
+    void runsFromAUrlWithItsSourcesAndTheBundledNames(@TempDir Path tmp) throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", ex -> {
+            Path file = REPO.resolve(ex.getRequestURI().getPath().substring(1)).normalize();
+            byte[] body = file.startsWith(REPO) && Files.isRegularFile(file) ? Files.readAllBytes(file) : null;
+            ex.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
+            if (body != null) ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+        try {
+            String base = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
+            for (String script : List.of("microgpt.java", "microgpt_optimized.java")) {
+                Result r = sh(tmp, "", Map.of(), launcher(), base + script, "--steps", "3", "--samples", "1");
+                assertEquals(0, r.exit(), r.out());
+                assertTrue(r.out().contains("no input.txt: writing the bundled makemore names.txt there"), r.out());
+                assertTrue(r.out().contains("num docs: 32033\nvocab size: 27\nnum params: 4192\n"), r.out());
+                assertEquals(TestSupport.NAMES_SHA256, TestSupport.sha256(tmp.resolve("input.txt")));
+                Files.delete(tmp.resolve("input.txt"));
+            }
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** `./jbang app install`: the command runs from any directory on a PATH with no jbang but JBang's bin folder. */
+    @Test
+    void anInstalledCommandRunsWithNoJbangOnThePath(@TempDir Path tmp) throws Exception {
+        Path jbangDir = tmp.resolve("jbang-home"), work = Files.createDirectories(tmp.resolve("elsewhere"));
+        Map<String, String> env = Map.of("JBANG_DIR", jbangDir.toString(), "JAVA_HOME", System.getProperty("java.home"),
+                "PATH", jbangDir.resolve("bin") + ":/usr/bin:/bin");
+        Result install = sh(REPO, "", env, launcher(), "app", "install", "--name", "mgpt-test", "microgpt_optimized.java");
+        assertEquals(0, install.exit(), install.out());
+        assertTrue(Files.isExecutable(jbangDir.resolve("bin/jbang")), install.out());
+        Path names = TestSupport.writeFile(work, "names.txt", "anna\nbob\n");
+        Result r = sh(work, "", env, jbangDir.resolve("bin/mgpt-test").toString(), "--input", names.toString(), "--steps", "2", "--samples", "1");
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("num docs: 2\nvocab size: 5\n"), r.out());
+    }
+
+    /** `./jbang --interactive`: JShell with the engine ready; a Value prints as micrograd prints one. */
+    @Test
+    void jshellOpensWithTheEngineReady(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("names.safetensors");
+        Result train = sh(tmp, "", Map.of(), launcher(), REPO.resolve("microgpt_optimized.java").toString(), "--input",
+                TestSupport.namesTxt().toString(), "--steps", "100", "--samples", "2", "--save", model.toString());
+        assertEquals(0, train.exit(), train.out());
+        String session = """
+                var a = new Value(2.0);
+                var b = a.mul(a).add(a);
+                b.backward();
+                a
+                b
+                var file = ModelFile.read(Path.of("names.safetensors"));
+                var tok = new Tokenizer(List.of(), file.vocab());
+                var random = new PyRandom(42);
+                var model = new GPT(file.config(), tok.vocab_size, random);
+                model.setWeights(file.weights());
+                sample(model, tok, new int[0], 0.5, random)
+                /exit
+                """;
+        Result r = sh(tmp, session, Map.of(), launcher(), "--interactive", REPO.resolve("microgpt.java").toString());
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("a ==> Value(data=2.0, grad=5.0)"), r.out());
+        assertTrue(r.out().contains("b ==> Value(data=6.0, grad=1.0)"), r.out());
+        assertFalse(r.out().contains("Error"), r.out());
+        List<String> loaded = TestSupport.samplesOf(sh(tmp, "", Map.of(), launcher(), REPO.resolve("microgpt.java").toString(),
+                "--load", model.toString(), "--samples", "1").out());
+        assertTrue(r.out().contains("==> \"" + loaded.get(0) + "\""), "the name that --load samples first, " + loaded + ": " + r.out());
+
+        String tape = """
+                var t = new Tape(16);
+                int a = t.leaf(2.0);
+                int b = t.add(t.mul(a, a), a);
+                t.backward(b);
+                t.node(a)
+                /exit
+                """;
+        Result o = sh(tmp, tape, Map.of(), launcher(), "--interactive", REPO.resolve("microgpt_optimized.java").toString());
+        assertEquals(0, o.exit(), o.out());
+        assertTrue(o.out().contains("==> \"Value(data=2.0, grad=5.0)\""), o.out());
+        assertFalse(o.out().contains("Error"), o.out());
+    }
+}
