@@ -5,6 +5,7 @@
 //DEPS org.apache.commons:commons-math3:3.6.1
 //SOURCES microgpt.java
 //SOURCES microgpt_optimized.java
+//SOURCES support/HtmlReport.java
 
 /*
  * Measures microgpt.java (ORIG) against microgpt_optimized.java (MOD, and MOD_FLAT: its flat KV
@@ -401,6 +402,12 @@ public class bench_compare implements Callable<Integer> {
     // Statistics: median, Student's t confidence intervals, the ratio of two rows
     // ------------------------------------------------------------------------------------------
 
+    /** A 95% confidence interval. */
+    record Interval(double low, double high) { }
+
+    /** The ratio of two rows' geometric-mean times, and its 95% confidence interval. */
+    record RatioCi(double ratio, Interval ci) { }
+
     static final class Stats {
         private Stats() { }
 
@@ -432,11 +439,11 @@ public class bench_compare implements Callable<Integer> {
          * 95% confidence interval of the geometric mean: Student's t on the log-times, exponentiated (times are
          * positive and skewed; an interval of the arithmetic mean can reach below zero). NaNs for fewer than 2.
          */
-        static double[] geoMeanCi(double[] x) {
-            if (x.length < 2) return new double[]{Double.NaN, Double.NaN};
+        static Interval geoMeanCi(double[] x) {
+            if (x.length < 2) return new Interval(Double.NaN, Double.NaN);
             double[] lx = Arrays.stream(x).map(Math::log).toArray();
             double m = mean(lx), half = t975(x.length - 1) * Math.sqrt(variance(lx) / x.length);
-            return new double[]{Math.exp(m - half), Math.exp(m + half)};
+            return new Interval(Math.exp(m - half), Math.exp(m + half));
         }
 
         static double geoMean(double[] x) { return Math.exp(mean(Arrays.stream(x).map(Math::log).toArray())); }
@@ -444,18 +451,18 @@ public class bench_compare implements Callable<Integer> {
         /**
          * The ratio b/a of two rows' times, and its 95% confidence interval: Welch's t interval for the
          * difference of the mean log-times, exponentiated. The ratio itself is that of the geometric means.
-         * Returns {ratio, low, high}; low and high are NaN with fewer than 2 runs on either side.
+         * low and high are NaN with fewer than 2 runs on either side.
          */
-        static double[] ratioCi(double[] a, double[] b) {
+        static RatioCi ratioCi(double[] a, double[] b) {
             double[] la = Arrays.stream(a).map(Math::log).toArray(), lb = Arrays.stream(b).map(Math::log).toArray();
             double d = mean(lb) - mean(la), ratio = Math.exp(d);
-            if (a.length < 2 || b.length < 2) return new double[]{ratio, Double.NaN, Double.NaN};
+            if (a.length < 2 || b.length < 2) return new RatioCi(ratio, new Interval(Double.NaN, Double.NaN));
             double va = variance(la) / a.length, vb = variance(lb) / b.length, se = Math.sqrt(va + vb);
-            if (se == 0) return new double[]{ratio, ratio, ratio};
+            if (se == 0) return new RatioCi(ratio, new Interval(ratio, ratio));
             double df = (va + vb) * (va + vb)
                     / (va * va / (a.length - 1) + vb * vb / (b.length - 1)); // Welch-Satterthwaite
             double half = t975(df) * se;
-            return new double[]{ratio, Math.exp(d - half), Math.exp(d + half)};
+            return new RatioCi(ratio, new Interval(Math.exp(d - half), Math.exp(d + half)));
         }
 
         /** faster when the whole interval is below 1, slower when above, else no clear difference. */
@@ -472,87 +479,45 @@ public class bench_compare implements Callable<Integer> {
 
     static final String REPORT_PREFIX = "BENCH-REPORT ";
 
-    /** What a child measured, as one line of key=value fields (the child-to-parent protocol). */
+    /** What a child measured: one line, REPORT_PREFIX and the record as JSON (the child-to-parent protocol). */
     record Report(String area, String variant, long pid, List<String> jvm_args, int work_per_run, double seconds_first,
                   double[] seconds, int warmup_runs, boolean jit_settled, long allocated_bytes, long heap_peak_bytes,
                   long live_peak_bytes, long live_base_bytes, long live_floor_bytes, long heap_delta_bytes, long rss_delta_bytes,
                   long rss_peak_bytes, double checksum, double[] losses) {
 
-        String toLine() {
-            StringJoiner s = new StringJoiner("\t", REPORT_PREFIX, "");
-            s.add("area=" + area).add("variant=" + variant).add("pid=" + pid)
-                    .add("jvm_args=" + String.join("\u001f", jvm_args)).add("work_per_run=" + work_per_run)
-                    .add("seconds_first=" + seconds_first).add("seconds=" + doubles(seconds))
-                    .add("warmup_runs=" + warmup_runs).add("jit_settled=" + jit_settled)
-                    .add("allocated_bytes=" + allocated_bytes).add("heap_peak_bytes=" + heap_peak_bytes)
-                    .add("live_peak_bytes=" + live_peak_bytes).add("live_base_bytes=" + live_base_bytes)
-                    .add("live_floor_bytes=" + live_floor_bytes)
-                    .add("heap_delta_bytes=" + heap_delta_bytes).add("rss_delta_bytes=" + rss_delta_bytes)
-                    .add("rss_peak_bytes=" + rss_peak_bytes).add("checksum=" + checksum)
-                    .add("losses=" + (losses == null ? "" : doubles(losses)));
-            return s.toString();
-        }
+        /** NaN and infinities travel as JSON's extended literals; a report is one line (no pretty printing). */
+        static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setStrictness(Strictness.LENIENT).create();
 
-        private static String doubles(double[] xs) {
-            StringJoiner j = new StringJoiner(",");
-            for (double x : xs) j.add(Double.toString(x));
-            return j.toString();
-        }
+        String toLine() { return REPORT_PREFIX + GSON.toJson(this); }
 
-        private static double[] parseDoubles(String s) {
-            return s.isEmpty() ? new double[0] : Arrays.stream(s.split(",")).mapToDouble(Double::parseDouble).toArray();
-        }
-
-        /** Parses a report line; any missing or malformed field is an IllegalArgumentException naming it. */
+        /** Parses a report line; a missing or malformed field is an IllegalArgumentException naming it. */
         static Report parse(String line) {
             if (!line.startsWith(REPORT_PREFIX)) throw new IllegalArgumentException("not a report line: " + abbreviate(line));
-            Map<String, String> f = new HashMap<>();
-            for (String kv : line.substring(REPORT_PREFIX.length()).split("\t")) {
-                int eq = kv.indexOf('=');
-                if (eq <= 0) throw new IllegalArgumentException("malformed field '" + abbreviate(kv) + "'");
-                f.put(kv.substring(0, eq), kv.substring(eq + 1));
-            }
-            String key = null;
+            JsonObject json;
             try {
-                key = "area"; String area = req(f, key);
-                key = "variant"; String variant = req(f, key);
-                key = "pid"; long pid = Long.parseLong(req(f, key));
-                key = "jvm_args"; String ja = req(f, key);
-                List<String> jvmArgs = ja.isEmpty() ? List.of() : List.of(ja.split("\u001f"));
-                key = "work_per_run"; int work = Integer.parseInt(req(f, key));
-                key = "seconds_first"; double first = Double.parseDouble(req(f, key));
-                key = "seconds"; double[] seconds = parseDoubles(req(f, key));
-                if (seconds.length == 0) throw new NumberFormatException("no runs");
-                key = "warmup_runs"; int warmups = Integer.parseInt(req(f, key));
-                key = "jit_settled"; boolean settled = Boolean.parseBoolean(req(f, key));
-                key = "allocated_bytes"; long alloc = Long.parseLong(req(f, key));
-                key = "heap_peak_bytes"; long heapPeak = Long.parseLong(req(f, key));
-                key = "live_peak_bytes"; long livePeak = Long.parseLong(req(f, key));
-                key = "live_base_bytes"; long liveBase = Long.parseLong(req(f, key));
-                key = "live_floor_bytes"; long liveFloor = Long.parseLong(req(f, key));
-                key = "heap_delta_bytes"; long heapDelta = Long.parseLong(req(f, key));
-                key = "rss_delta_bytes"; long rssDelta = Long.parseLong(req(f, key));
-                key = "rss_peak_bytes"; long rssPeak = Long.parseLong(req(f, key));
-                key = "checksum"; double checksum = Double.parseDouble(req(f, key));
-                key = "losses"; String ls = f.get(key);
-                double[] losses = ls == null || ls.isEmpty() ? null : parseDoubles(ls);
-                return new Report(area, variant, pid, jvmArgs, work, first, seconds, warmups, settled, alloc, heapPeak,
-                        livePeak, liveBase, liveFloor, heapDelta, rssDelta, rssPeak, checksum, losses);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("malformed report field '" + key + "': " + abbreviate(f.get(key)));
+                json = JsonParser.parseString(line.substring(REPORT_PREFIX.length())).getAsJsonObject();
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("report is not a JSON object: " + abbreviate(line.substring(REPORT_PREFIX.length())));
             }
-        }
-
-        private static String req(Map<String, String> f, String key) {
-            String v = f.get(key);
-            if (v == null) throw new IllegalArgumentException("report has no field '" + key + "'");
-            return v;
+            for (java.lang.reflect.RecordComponent c : Report.class.getRecordComponents())
+                if (!json.has(c.getName()) && !c.getName().equals("losses"))
+                    throw new IllegalArgumentException("report has no field '" + c.getName() + "'");
+            for (java.lang.reflect.RecordComponent c : Report.class.getRecordComponents()) {
+                try {
+                    GSON.fromJson(json.get(c.getName()), c.getGenericType());
+                } catch (RuntimeException e) { // JsonParseException, NumberFormatException
+                    throw new IllegalArgumentException("malformed report field '" + c.getName() + "': " + abbreviate(String.valueOf(json.get(c.getName()))));
+                }
+            }
+            Report r = GSON.fromJson(json, Report.class);
+            if (r.seconds().length == 0) throw new IllegalArgumentException("malformed report field 'seconds': no runs");
+            return r;
         }
 
         double median() { return Stats.median(seconds); }
         double min() { return Arrays.stream(seconds).min().orElse(Double.NaN); }
         double max() { return Arrays.stream(seconds).max().orElse(Double.NaN); }
-        double[] ci() { return Stats.geoMeanCi(seconds); }
+        Interval ci() { return Stats.geoMeanCi(seconds); }
     }
 
     static String abbreviate(String s) {
@@ -631,9 +596,7 @@ public class bench_compare implements Callable<Integer> {
         double[] losses = work.losses() == null ? null : work.losses().clone();
 
         // Warm-up: until the minimums are met and the JIT has been quiet for a while (or a time cap)
-        int[] warm = warmUp(work);
-        int warmups = warm[0];
-        boolean settled = warm[1] == 1;
+        WarmUp warm = warmUp(work);
 
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().getId();
@@ -668,12 +631,12 @@ public class bench_compare implements Callable<Integer> {
         // With an empty workload first: once to load the pass's own classes, once more for its noise floor
         // (what the pass itself keeps live: GC notifications in flight); then the workload.
         livePeak(() -> 0);
-        long[] floor = livePeak(() -> 0);
-        long[] live = livePeak(work);
+        LivePeak floor = livePeak(() -> 0);
+        LivePeak live = livePeak(work);
 
         List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
         Report report = new Report(area.key, variant, ProcessHandle.current().pid(), jvmArgs, workPerRun(area), secondsFirst,
-                seconds, warmups, settled, allocated / reps, heapPeak, live[0], live[1], floor[0], heapDelta, rssAfter - rssBefore,
+                seconds, warm.runs(), warm.settled(), allocated / reps, heapPeak, live.peak(), live.base(), floor.peak(), heapDelta, rssAfter - rssBefore,
                 rssPeak, checksum, losses);
         System.out.println(report.toLine());
         return 0;
@@ -681,16 +644,16 @@ public class bench_compare implements Callable<Integer> {
 
     /**
      * Runs the workload until at least --warmup runs and --warmup-time seconds, and then until the JIT has
-     * compiled nothing for JIT_QUIET_SECONDS, or 5 x --warmup-time has passed. Returns {runs, 1 if quiet}.
+     * compiled nothing for JIT_QUIET_SECONDS, or 5 x --warmup-time has passed.
      */
-    int[] warmUp(Workload work) {
+    WarmUp warmUp(Workload work) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         long start = System.nanoTime(), lastJitActivity = start, jitTime = jit.getTotalCompilationTime();
         int runs = 0;
         boolean quiet = false;
         while (true) {
             double elapsed = (System.nanoTime() - start) / 1e9;
-            if (runs >= warmup && elapsed >= warmupTime && (quiet || elapsed >= 5 * warmupTime)) return new int[]{runs, quiet ? 1 : 0};
+            if (runs >= warmup && elapsed >= warmupTime && (quiet || elapsed >= 5 * warmupTime)) return new WarmUp(runs, quiet);
             work.run();
             runs++;
             long now = System.nanoTime(), jt = jit.getTotalCompilationTime();
@@ -699,16 +662,22 @@ public class bench_compare implements Callable<Integer> {
         }
     }
 
+    /** How many warm-up runs there were, and whether the JIT had settled (compiled nothing for a while) by then. */
+    record WarmUp(int runs, boolean settled) { }
+
+    /** The most heap a workload kept live at once above what was live before it (peak), and that base. */
+    record LivePeak(long peak, long base) { }
+
     /** Minimum forced full collections (and runs) of the memory pass. */
     static final int LIVE_SAMPLES = 50;
 
     /**
-     * The live peak of a workload, above what was live before it ran: {peak above base, base}. A daemon
+     * The live peak of a workload, above what was live before it ran. A daemon
      * thread forces a full collection (System.gc(): stop-the-world and complete with the serial and
      * parallel collectors), sleeps 1 ms, and again, while the workload runs, for at least one run and
      * LIVE_SAMPLES collections.
      */
-    static long[] livePeak(Workload work) throws InterruptedException {
+    static LivePeak livePeak(Workload work) throws InterruptedException {
         try (GcWatch gcs = new GcWatch()) {
             // the base, from the collection itself: the heap's "used" counts threads' allocation buffers too
             long collections = GcWatch.collections();
@@ -733,7 +702,7 @@ public class bench_compare implements Callable<Integer> {
             collector.interrupt();
             collector.join();
             gcs.await(collections);
-            return new long[]{Math.max(0, gcs.maxAfterFull.get() - base), base};
+            return new LivePeak(Math.max(0, gcs.maxAfterFull.get() - base), base);
         }
     }
 
@@ -812,8 +781,10 @@ public class bench_compare implements Callable<Integer> {
         }
     }
 
+    /** Writes content to tmp and renames it to target: readable by all (rw-r--r--), as the engines' model files. */
     static void commit(Path tmp, Path target, String content) throws IOException {
         Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Cli.readableByAll(tmp);
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
@@ -933,9 +904,20 @@ public class bench_compare implements Callable<Integer> {
         }
         String reason = stderr.contains("OutOfMemoryError") || stderr.contains("out of memory")
                 ? "out of memory" : exit == 0 ? "no report" : "exit code " + exit;
-        // the first line says why: "Unrecognized VM option ...", "bench-compare: out of memory ..."
-        String first = stderr.lines().filter(l -> !l.isBlank()).findFirst().orElse("no output");
-        return new Row(area, variant, jvm, pid, null, reason + ": " + first.trim() + " (pid " + pid + ")");
+        // why, in the child's own words: its first line on stderr ("Unrecognized VM option ...", "bench-compare: out
+        // of memory ..."), else on stdout, where a JVM that cannot start prints "Error occurred during initialization
+        // of VM" and then the cause ("Multiple garbage collectors selected")
+        String why = firstWords(stderr);
+        if (why.isEmpty()) why = firstWords(stdout);
+        return new Row(area, variant, jvm, pid, null, reason + ": " + (why.isEmpty() ? "no output" : why) + " (pid " + pid + ")");
+    }
+
+    /** The first non-blank line of a child's output, with the next when the first only says the JVM did not start; "" if none. */
+    static String firstWords(String output) {
+        List<String> lines = output.lines().map(String::trim).filter(l -> !l.isEmpty()).toList();
+        if (lines.isEmpty()) return "";
+        return lines.get(0).equals("Error occurred during initialization of VM") && lines.size() > 1
+                ? lines.get(0) + ": " + lines.get(1) : lines.get(0);
     }
 
     /** Equal, or within 1e-12 relative: the engines' losses differ in their last bits. */
@@ -948,12 +930,12 @@ public class bench_compare implements Callable<Integer> {
             Row orig = rows.stream().filter(o -> o.area == r.area && o.variant.equals("ORIG") && o.ok()).findFirst().orElse(null);
             if (orig == null) continue;
             Report m = r.report, o = orig.report;
-            double[] t = Stats.ratioCi(o.seconds(), m.seconds());
+            RatioCi t = Stats.ratioCi(o.seconds(), m.seconds());
             double a = o.checksum(), b = m.checksum();
             Boolean same = Double.isNaN(a) || Double.isNaN(b) ? null : sameChecksum(a, b);
-            ratios.add(new Ratio(r.area, r.variant, t[0], t[1], t[2], m.seconds_first() / o.seconds_first(),
+            ratios.add(new Ratio(r.area, r.variant, t.ratio(), t.ci().low(), t.ci().high(), m.seconds_first() / o.seconds_first(),
                     (double) m.allocated_bytes() / o.allocated_bytes(), (double) m.live_peak_bytes() / o.live_peak_bytes(),
-                    Double.isNaN(t[1]) ? "no clear difference" : Stats.verdict(t[1], t[2]), same));
+                    Double.isNaN(t.ci().low()) ? "no clear difference" : Stats.verdict(t.ci().low(), t.ci().high()), same));
         }
         return ratios;
     }
@@ -993,9 +975,9 @@ public class bench_compare implements Callable<Integer> {
         for (Row r : rows) {
             if (!r.ok()) { out.printf("%-21s FAILED: %s%n", r.name(), r.failure); continue; }
             Report p = r.report;
-            double[] ci = p.ci();
+            Interval ci = p.ci();
             out.printf(tf, r.name(), p.work_per_run() + " " + r.area.unit, seconds(p.seconds_first()), seconds(p.median()),
-                    seconds(ci[0]) + ".." + seconds(ci[1]), seconds(p.min()) + ".." + seconds(p.max()),
+                    seconds(ci.low()) + ".." + seconds(ci.high()), seconds(p.min()) + ".." + seconds(p.max()),
                     p.warmup_runs() + (p.jit_settled() ? "" : "*"));
         }
         if (rows.stream().anyMatch(r -> r.ok() && !r.report.jit_settled()))
@@ -1112,13 +1094,13 @@ public class bench_compare implements Callable<Integer> {
             o.addProperty("work_unit", r.area.unit);
             o.addProperty("reps", reps);
             o.addProperty("forks", r.pids().size());
-            double[] ci = p == null ? new double[]{Double.NaN, Double.NaN} : p.ci();
+            Interval ci = p == null ? new Interval(Double.NaN, Double.NaN) : p.ci();
             o.add("seconds_first", num(p == null ? Double.NaN : p.seconds_first()));
             o.add("seconds_median", num(p == null ? Double.NaN : p.median()));
             o.add("seconds_min", num(p == null ? Double.NaN : p.min()));
             o.add("seconds_max", num(p == null ? Double.NaN : p.max()));
-            o.add("seconds_ci_low", num(ci[0]));
-            o.add("seconds_ci_high", num(ci[1]));
+            o.add("seconds_ci_low", num(ci.low()));
+            o.add("seconds_ci_high", num(ci.high()));
             o.add("seconds_geomean", num(p == null ? Double.NaN : Stats.geoMean(p.seconds())));
             o.add("seconds", p == null ? JsonNull.INSTANCE : numbers(p.seconds()));
             o.add("seconds_first_forks", numbers(r.firsts()));
@@ -1153,266 +1135,5 @@ public class bench_compare implements Callable<Integer> {
         }
         root.add("ratios", rs);
         return new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create().toJson(root) + "\n";
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // The HTML report: one self-contained file, inline SVG and CSS, no scripts, nothing fetched
-    // ------------------------------------------------------------------------------------------
-
-    static final class HtmlReport {
-        private HtmlReport() { }
-
-        static final String ORIG_COLOR = "#8fb8de", MOD_COLOR = "#1b5e20", FLAT_COLOR = "#e65100", COLD_COLOR = "#b0bec5",
-                STEADY_COLOR = "#37474f";
-
-        static String esc(String s) {
-            return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-        }
-
-        static String f(String format, Object... args) { return String.format(Locale.ROOT, format, args); }
-
-        /** Byte counts as the tables print them, and axis ticks (powers of ten) in decimal units: 10 kB, 1 MB. */
-        static String bytesOrTick(double v) {
-            double l = Math.log10(v);
-            if (v >= 1 && l == Math.rint(l)) {
-                String[] units = {"B", "kB", "MB", "GB", "TB"};
-                int e = (int) l;
-                return (long) Math.pow(10, e % 3) + " " + units[Math.min(e / 3, units.length - 1)];
-            }
-            return bytes((long) v);
-        }
-
-        static String color(String variant) {
-            return switch (variant) { case "ORIG" -> ORIG_COLOR; case "MOD" -> MOD_COLOR; default -> FLAT_COLOR; };
-        }
-
-        /** A logarithmic axis from lo to hi (powers of ten at least one decade apart) onto [x0, x1] pixels. */
-        record LogAxis(double lo, double hi, double x0, double x1) {
-            static LogAxis of(double min, double max, double x0, double x1) {
-                double lo = Math.pow(10, Math.floor(Math.log10(min))), hi = Math.pow(10, Math.ceil(Math.log10(max)));
-                if (hi <= lo) hi = lo * 10;
-                return new LogAxis(lo, hi, x0, x1);
-            }
-            double x(double v) {
-                double c = Math.min(Math.max(v, lo), hi);
-                return x0 + (x1 - x0) * (Math.log10(c) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo));
-            }
-            List<Double> ticks() {
-                List<Double> t = new ArrayList<>();
-                for (double v = lo; v <= hi * 1.0001; v *= 10) t.add(v);
-                return t;
-            }
-        }
-
-        static String gridAndTicks(LogAxis ax, double top, double bottom, java.util.function.DoubleFunction<String> label) {
-            StringBuilder s = new StringBuilder();
-            for (double t : ax.ticks()) {
-                double x = ax.x(t);
-                s.append(f("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='grid'/>", x, top, x, bottom));
-                s.append(f("<text x='%.1f' y='%.1f' class='tick' text-anchor='middle'>%s</text>", x, bottom + 14, esc(label.apply(t))));
-            }
-            return s.toString();
-        }
-
-        /** Speed-up (ORIG time / MOD time) per MOD variant with its 95% CI, and the cold speed-up, on a log axis. */
-        static String speedups(List<Ratio> ratios) {
-            if (ratios.isEmpty()) return "<p>No ratios (ORIG or MOD rows failed).</p>";
-            int w = 1180, left = 230, right = 150, rowH = 30, top = 20, h = top + rowH * ratios.size() + 40;
-            double min = 1, max = 1;
-            for (Ratio q : ratios) {
-                for (double v : new double[]{1 / q.time, 1 / q.timeLow, 1 / q.timeHigh, 1 / q.cold})
-                    if (Double.isFinite(v) && v > 0) { min = Math.min(min, v); max = Math.max(max, v); }
-            }
-            LogAxis ax = LogAxis.of(min, max, left, w - right);
-            StringBuilder s = new StringBuilder(f("<svg viewBox='0 0 %d %d' width='%d' height='%d' role='img' "
-                    + "aria-label='Speed-up per area'>", w, h, w, h));
-            s.append(gridAndTicks(ax, top - 5, h - 30, v -> speedup(v)));
-            double one = ax.x(1);
-            s.append(f("<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='one'/>", one, top - 5, one, h - 30));
-            for (int i = 0; i < ratios.size(); i++) {
-                Ratio q = ratios.get(i);
-                double y = top + rowH * i + rowH / 2.0;
-                s.append(f("<text x='%d' y='%.1f' class='label' text-anchor='end'>%s</text>", left - 10, y + 4, esc(q.name())));
-                double sp = 1 / q.time, spLo = 1 / q.timeHigh, spHi = 1 / q.timeLow;
-                if (Double.isFinite(spLo) && Double.isFinite(spHi))
-                    s.append(f("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='ci'/><line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='ci'/>"
-                                    + "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='ci'/>",
-                            ax.x(spLo), y, ax.x(spHi), y, ax.x(spLo), y - 6, ax.x(spLo), y + 6, ax.x(spHi), y - 6, ax.x(spHi), y + 6));
-                if (Double.isFinite(1 / q.cold))
-                    s.append(f("<circle cx='%.1f' cy='%.1f' r='5' class='cold'><title>cold: %s</title></circle>", ax.x(1 / q.cold), y,
-                            speedup(1 / q.cold)));
-                s.append(f("<circle cx='%.1f' cy='%.1f' r='6' fill='%s'><title>steady: %s</title></circle>", ax.x(sp), y, color(q.variant),
-                        speedup(sp)));
-                s.append(f("<text x='%d' y='%.1f' class='value'>%s [%s, %s] %s</text>", w - right + 10, y + 4, speedup(sp),
-                        speedup(spLo), speedup(spHi), esc(q.verdict.equals("no clear difference") ? "(no clear diff.)" : "")));
-            }
-            s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>speed-up of MOD over ORIG (log scale); "
-                    + "filled: steady state with 95%% CI, hollow: cold (first run)</text>", (left + w - right) / 2.0, h - 2));
-            return s.append("</svg>").toString();
-        }
-
-        /** Horizontal bars, two series per row, on a log axis; zero or negative values are drawn as absent. */
-        static String bars(List<Row> rows, String what, String[] series, String[] colors,
-                           java.util.function.Function<Report, double[]> values, java.util.function.DoubleFunction<String> label) {
-            List<Row> ok = rows.stream().filter(Row::ok).toList();
-            if (ok.isEmpty()) return "<p>No rows.</p>";
-            int w = 1180, left = 230, right = 130, barH = 11, rowH = 2 * barH + 10, top = 24, h = top + rowH * ok.size() + 36;
-            double min = Double.POSITIVE_INFINITY, max = 0;
-            for (Row r : ok) for (double v : values.apply(r.report)) if (v > 0) { min = Math.min(min, v); max = Math.max(max, v); }
-            if (max == 0) { min = 1; max = 10; }
-            LogAxis ax = LogAxis.of(min, max, left, w - right);
-            StringBuilder s = new StringBuilder(f("<svg viewBox='0 0 %d %d' width='%d' height='%d' role='img' aria-label='%s'>",
-                    w, h, w, h, esc(what)));
-            for (int k = 0; k < series.length; k++)
-                s.append(f("<rect x='%d' y='4' width='12' height='10' fill='%s'/><text x='%d' y='13' class='tick'>%s</text>",
-                        left + k * 160, colors[k], left + k * 160 + 16, esc(series[k])));
-            s.append(gridAndTicks(ax, top - 4, h - 30, label));
-            for (int i = 0; i < ok.size(); i++) {
-                Row r = ok.get(i);
-                double y = top + rowH * i;
-                s.append(f("<text x='%d' y='%.1f' class='label' text-anchor='end'>%s</text>", left - 10, y + barH + 4, esc(r.name())));
-                double[] v = values.apply(r.report);
-                for (int k = 0; k < v.length; k++) {
-                    double by = y + k * barH;
-                    double x = v[k] > 0 ? ax.x(v[k]) : left;
-                    s.append(f("<rect x='%d' y='%.1f' width='%.1f' height='%d' fill='%s'/>", left, by, Math.max(0, x - left), barH - 1, colors[k]));
-                    s.append(f("<text x='%.1f' y='%.1f' class='value'>%s</text>", Math.max(x, left) + 4, by + barH - 2, esc(label.apply(v[k]))));
-                }
-            }
-            s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s (log scale)</text>", (left + w - right) / 2.0, h - 2, esc(what)));
-            return s.append("</svg>").toString();
-        }
-
-        /** The train-steps losses of the first run of each variant, on one chart. */
-        static String lossCurves(List<Row> rows) {
-            List<Row> train = rows.stream().filter(r -> r.ok() && r.area == Area.TRAIN_STEPS && r.report.losses() != null).toList();
-            if (train.isEmpty()) return "<p>No train-steps rows.</p>";
-            int w = 1180, h = 360, left = 70, right = 30, top = 20, bottom = 40;
-            int n = train.stream().mapToInt(r -> r.report.losses().length).max().orElse(1);
-            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
-            for (Row r : train) for (double v : r.report.losses()) if (Double.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-            if (!(hi > lo)) { lo -= 1; hi += 1; }
-            double pad = (hi - lo) * 0.05, ylo = lo - pad, yhi = hi + pad;
-            java.util.function.DoubleUnaryOperator X = step -> left + (w - left - right) * (n <= 1 ? 0.5 : (step - 1) / (n - 1.0));
-            java.util.function.DoubleUnaryOperator Y = v -> top + (h - top - bottom) * (1 - (v - ylo) / (yhi - ylo));
-            StringBuilder s = new StringBuilder(f("<svg viewBox='0 0 %d %d' width='%d' height='%d' role='img' aria-label='Loss curves'>", w, h, w, h));
-            for (int k = 0; k <= 4; k++) {
-                double v = ylo + (yhi - ylo) * k / 4;
-                s.append(f("<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='grid'/><text x='%d' y='%.1f' class='tick' text-anchor='end'>%.2f</text>",
-                        left, Y.applyAsDouble(v), w - right, Y.applyAsDouble(v), left - 6, Y.applyAsDouble(v) + 4, v));
-            }
-            for (int k = 0; k <= 4; k++) {
-                int step = 1 + (int) Math.round((n - 1) * k / 4.0);
-                s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%d</text>", X.applyAsDouble(step), h - bottom + 16, step));
-            }
-            s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>training step (first run of each row's JVM: the same model, "
-                    + "the same documents)</text>", (left + w - right) / 2.0, h - 4));
-            int k = 0;
-            for (Row r : train) {
-                double[] l = r.report.losses();
-                StringBuilder pts = new StringBuilder();
-                for (int i = 0; i < l.length; i++) pts.append(f("%.1f,%.1f ", X.applyAsDouble(i + 1), Y.applyAsDouble(l[i])));
-                String style = switch (r.variant) {
-                    case "ORIG" -> "stroke-width='7' stroke-opacity='0.6'";
-                    case "MOD" -> "stroke-width='2'";
-                    default -> "stroke-width='1.5' stroke-dasharray='6 4'";
-                };
-                s.append(f("<polyline points='%s' fill='none' stroke='%s' %s/>", pts.toString().trim(), color(r.variant), style));
-                s.append(f("<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='%s' %s/><text x='%d' y='%d' class='tick'>%s</text>",
-                        w - right - 200, top + 10 + 18 * k, w - right - 170, top + 10 + 18 * k, color(r.variant), style,
-                        w - right - 162, top + 14 + 18 * k, esc(r.variant)));
-                k++;
-            }
-            return s.append("</svg>").toString();
-        }
-
-        /** The largest |loss difference| between each MOD variant's curve and ORIG's, step by step. */
-        static String lossAgreement(List<Row> rows) {
-            Row orig = rows.stream().filter(r -> r.ok() && r.area == Area.TRAIN_STEPS && r.variant.equals("ORIG")).findFirst().orElse(null);
-            if (orig == null || orig.report.losses() == null) return "";
-            StringBuilder s = new StringBuilder();
-            for (Row r : rows) {
-                if (!r.ok() || r.area != Area.TRAIN_STEPS || r.variant.equals("ORIG") || r.report.losses() == null) continue;
-                double[] a = orig.report.losses(), b = r.report.losses();
-                double maxRel = 0;
-                for (int i = 0; i < Math.min(a.length, b.length); i++) maxRel = Math.max(maxRel, Math.abs(a[i] - b[i]) / Math.abs(a[i]));
-                s.append(f("%s lies on ORIG: the largest relative difference over %d steps is %.1e. ", r.variant, a.length, maxRel));
-            }
-            return s.toString();
-        }
-
-        static String table(List<String> header, List<List<String>> body) {
-            StringBuilder s = new StringBuilder("<table><thead><tr>");
-            header.forEach(x -> s.append("<th>").append(esc(x)).append("</th>"));
-            s.append("</tr></thead><tbody>");
-            for (List<String> row : body) {
-                s.append("<tr>");
-                row.forEach(x -> s.append("<td>").append(esc(x)).append("</td>"));
-                s.append("</tr>");
-            }
-            return s.append("</tbody></table>").toString();
-        }
-
-        static String html(bench_compare b, List<Row> rows, List<Ratio> ratios) {
-            StringBuilder s = new StringBuilder();
-            s.append("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/><title>bench-compare: microgpt.java vs microgpt_optimized.java</title>\n");
-            s.append("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:24px auto;"
-                    + "max-width:1200px;color:#212121;padding:0 10px}h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ddd}"
-                    + "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}"
-                    + "td:first-child,th:first-child{text-align:left}th{background:#f5f5f5}code{font-size:13px}"
-                    + "svg{display:block;max-width:100%;height:auto}.grid{stroke:#e0e0e0}.one{stroke:#c62828;stroke-width:1.5;stroke-dasharray:4 3}"
-                    + ".tick{font-size:11px;fill:#616161}.label{font-size:13px;fill:#212121}.value{font-size:12px;fill:#212121}"
-                    + ".ci{stroke:#424242;stroke-width:2}.cold{fill:#fff;stroke:#757575;stroke-width:2}p.note{color:#555;font-size:14px}</style>\n");
-            s.append("</head><body>\n<h1>microgpt.java (ORIG) vs microgpt_optimized.java (MOD, MOD_FLAT)</h1>\n");
-            s.append("<p class='note'>Mode <b>").append(esc(b.mode())).append("</b>: ")
-                    .append(b.asShipped ? "each engine's rows ran with that engine's own //JAVA_OPTIONS." : "every child JVM ran with the same options.")
-                    .append(" Every row ran in ").append(b.forks).append(" fresh JVM(s), each: one cold run (the JVM's first), ")
-                    .append("warm-up until the JIT was quiet, then ").append(b.reps).append(" measured runs. ").append(esc(System.getProperty("java.vm.name") + " " + System.getProperty("java.version")))
-                    .append(".</p>\n");
-
-            s.append("<h2>Speed-up per area</h2>\n").append(speedups(ratios));
-            s.append("<h2>Time per run: cold and steady</h2>\n<p class='note'>Cold: the first run of a fresh JVM (interpreter, class loading, "
-                    + "compilation). Steady: the median of the measured runs after warm-up.</p>\n");
-            s.append(bars(rows, "seconds per run", new String[]{"cold (first run)", "steady (median)"}, new String[]{COLD_COLOR, STEADY_COLOR},
-                    p -> new double[]{p.seconds_first(), p.median()}, bench_compare::seconds));
-            s.append("<h2>Memory per run: allocation and live peak</h2>\n<p class='note'>Allocated: bytes allocated by the "
-                    + "benchmark thread per measured run. Live peak: the most data reachable at once, above what was live before "
-                    + "the runs, measured in a separate pass with full collections forced about every millisecond. A missing bar is 0 B.</p>\n");
-            s.append(bars(rows, "bytes per run", new String[]{"allocated per run", "live peak"}, new String[]{"#7e57c2", "#26a69a"},
-                    p -> new double[]{p.allocated_bytes(), p.live_peak_bytes()}, HtmlReport::bytesOrTick));
-            s.append("<h2>Training loss: ORIG and MOD on one chart</h2>\n<p class='note'>")
-                    .append(esc(lossAgreement(rows))).append("</p>\n").append(lossCurves(rows));
-
-            s.append("<h2>Ratios</h2>\n");
-            List<List<String>> rbody = new ArrayList<>();
-            for (Ratio q : ratios)
-                rbody.add(List.of(q.name(), ratio(q.time), "[" + ratio(q.timeLow) + ", " + ratio(q.timeHigh) + "]", speedup(1 / q.time),
-                        q.verdict, speedup(1 / q.cold), ratio(q.alloc), ratio(q.livePeak),
-                        q.sameResult == null ? "not checked" : q.sameResult ? "yes" : "NO"));
-            s.append(table(List.of("MOD/ORIG", "time", "95% CI", "speed-up", "verdict", "cold speed-up", "alloc", "live peak", "same result"), rbody));
-
-            s.append("<h2>Rows</h2>\n");
-            List<List<String>> body = new ArrayList<>();
-            for (Row r : rows) {
-                if (!r.ok()) { body.add(List.of(r.name(), "FAILED: " + r.failure, "", "", "", "", "", "", "", "", "")); continue; }
-                Report p = r.report;
-                double[] ci = p.ci();
-                body.add(List.of(r.name(), p.work_per_run() + " " + r.area.unit, seconds(p.seconds_first()), seconds(p.median()),
-                        seconds(ci[0]) + ".." + seconds(ci[1]), seconds(p.min()) + ".." + seconds(p.max()),
-                        p.warmup_runs() + (p.jit_settled() ? "" : " (JIT not quiet)"), bytes(p.allocated_bytes()),
-                        bytes(p.heap_peak_bytes()), bytes(p.live_peak_bytes()), bytes(p.rss_peak_bytes())));
-            }
-            s.append(table(List.of("row", "work/run", "cold", "median", "95% CI (geometric mean)", "min..max", "warm-up runs", "alloc/run",
-                    "heap peak", "live peak", "RSS peak"), body));
-
-            s.append("<h2>Configuration</h2>\n");
-            List<List<String>> cfg = new ArrayList<>();
-            cfg.add(List.of("mode", b.mode()));
-            cfg.add(List.of("config", b.configLine()));
-            cfg.add(List.of("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version")));
-            optionSets(rows).forEach((opts, vs) -> cfg.add(List.of("JVM options of " + String.join(", ", vs), opts.isEmpty() ? "(none)" : opts)));
-            s.append(table(List.of("", ""), cfg));
-            return s.append("\n</body></html>\n").toString();
-        }
     }
 }

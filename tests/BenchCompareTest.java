@@ -48,26 +48,26 @@ class BenchCompareTest {
         assertEquals(2.0, bench_compare.Stats.median(new double[]{3, 1, 2}));
         assertEquals(2.5, bench_compare.Stats.median(new double[]{4, 1, 3, 2}));
         // geometric mean of 1, 2, 4 is 2; t(0.975, 2) = 4.302652729911275 on the log-times
-        double[] ci = bench_compare.Stats.geoMeanCi(new double[]{1, 2, 4});
-        assertEquals(0.35746212356632706, ci[0], 1e-10);
-        assertEquals(11.189996747327557, ci[1], 1e-8);
+        bench_compare.Interval ci = bench_compare.Stats.geoMeanCi(new double[]{1, 2, 4});
+        assertEquals(0.35746212356632706, ci.low(), 1e-10);
+        assertEquals(11.189996747327557, ci.high(), 1e-8);
         assertEquals(2.0, bench_compare.Stats.geoMean(new double[]{1, 2, 4}), 1e-15);
-        assertTrue(Double.isNaN(bench_compare.Stats.geoMeanCi(new double[]{1})[0]), "one run has no interval");
+        assertTrue(Double.isNaN(bench_compare.Stats.geoMeanCi(new double[]{1}).low()), "one run has no interval");
     }
 
     @Test
     void ratioConfidenceIntervalAndVerdict() {
         // b = a / 10 with the same spread: Welch's df = 2(n-1) = 6, t(0.975, 6) = 2.4469118511449692
         double[] a = {10, 12, 11, 13}, b = {1.0, 1.2, 1.1, 1.3};
-        double[] r = bench_compare.Stats.ratioCi(a, b);
-        assertEquals(0.1, r[0], 1e-12);
-        assertEquals(0.08225063982772504, r[1], 1e-10);
-        assertEquals(0.12157960133738926, r[2], 1e-10);
-        assertEquals("faster", bench_compare.Stats.verdict(r[1], r[2]));
+        bench_compare.RatioCi r = bench_compare.Stats.ratioCi(a, b);
+        assertEquals(0.1, r.ratio(), 1e-12);
+        assertEquals(0.08225063982772504, r.ci().low(), 1e-10);
+        assertEquals(0.12157960133738926, r.ci().high(), 1e-10);
+        assertEquals("faster", bench_compare.Stats.verdict(r.ci().low(), r.ci().high()));
         assertEquals("slower", bench_compare.Stats.verdict(1.1, 3));
         assertEquals("no clear difference", bench_compare.Stats.verdict(0.9, 1.2));
-        double[] same = bench_compare.Stats.ratioCi(new double[]{2, 2}, new double[]{2, 2});
-        assertArrayEquals(new double[]{1, 1, 1}, same, 0, "no spread: the interval is the point");
+        bench_compare.RatioCi same = bench_compare.Stats.ratioCi(new double[]{2, 2}, new double[]{2, 2});
+        assertEquals(new bench_compare.RatioCi(1, new bench_compare.Interval(1, 1)), same, "no spread: the interval is the point");
     }
 
     // ---- the child's report ----
@@ -88,8 +88,8 @@ class BenchCompareTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "not a report|not a report line",
-        "BENCH-REPORT area=loss|report has no field 'variant'",
-        "BENCH-REPORT garbage|malformed field 'garbage'",
+        "BENCH-REPORT {\"area\":\"loss\"}|report has no field 'variant'",
+        "BENCH-REPORT garbage|report is not a JSON object: garbage",
     })
     void malformedReportsAreRejectedWithTheReason(String line, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bench_compare.Report.parse(line));
@@ -99,14 +99,14 @@ class BenchCompareTest {
     @Test
     void aMalformedChildReportFailsOnlyItsRow(@TempDir Path tmp) throws Exception {
         String good = report("loss", "ORIG", 1.5, 0.2, 0.21).toLine();
-        String bad = report("loss", "MOD", 1.5, 0.01, 0.011).toLine().replace("seconds=0.01", "seconds=zero");
+        String bad = report("loss", "MOD", 1.5, 0.01, 0.011).toLine().replace("\"seconds\":[0.01,", "\"seconds\":[\"zero\",");
         List<String> jvm = List.of("-Xmx1g");
         bench_compare.Row orig = bench_compare.outcome(bench_compare.Area.LOSS, "ORIG", jvm, 1, 0, "noise\n" + good + "\n", "");
         bench_compare.Row mod = bench_compare.outcome(bench_compare.Area.LOSS, "MOD", jvm, 2, 0, bad + "\n", "");
         bench_compare.Row crashed = bench_compare.outcome(bench_compare.Area.TRAIN_STEPS, "ORIG", jvm, 3, 1, "",
                 "Exception in thread \"main\" java.lang.IllegalStateException: boom\n\tat x.y(z)\n");
         assertTrue(orig.ok());
-        assertEquals("malformed report: malformed report field 'seconds': zero,0.011 (pid 2)", mod.failure());
+        assertEquals("malformed report: malformed report field 'seconds': [\"zero\",0.011] (pid 2)", mod.failure());
         assertEquals("exit code 1: Exception in thread \"main\" java.lang.IllegalStateException: boom (pid 3)", crashed.failure());
 
         List<bench_compare.Row> rows = List.of(orig, mod, crashed);
@@ -185,6 +185,9 @@ class BenchCompareTest {
     void tinyRunProducesEveryRowInItsOwnJvmWithValidJsonAndReport(@TempDir Path tmp) throws Exception {
         Path json = tmp.resolve("bench.json"), html = tmp.resolve("bench.html");
         TestSupport.Run r = bench(tiny("--json", json.toString(), "--report", html.toString()));
+        for (Path written : List.of(json, html))
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(written)),
+                    "readable by all, as the model files");
         assertEquals(0, r.exit(), r.err());
         for (int i = 0; i < ROWS.length; i++) {
             assertTrue(r.err().contains("[" + (i + 1) + "/13] " + ROWS[i] + " ... cold "), "progress for " + ROWS[i] + ": " + r.err());
@@ -283,6 +286,14 @@ class BenchCompareTest {
         assertFalse(r.err().contains("\tat "), "no stack trace");
         JsonObject o = parseJson(json).getAsJsonArray("results").get(0).getAsJsonObject();
         assertTrue(o.get("failed").getAsString().startsWith("exit code 1: Unrecognized VM option 'NoSuchJvmOption'"), o.toString());
+    }
+
+    @Test
+    void aJvmThatRefusesItsOptionsIsReportedWithItsOwnWords() { // HotSpot prints these on stdout, not stderr
+        TestSupport.Run r = bench(tiny("--areas", "loss", "--jvm-args", "-XX:+UseParallelGC")); // besides the mode's -XX:+UseSerialGC
+        assertEquals(1, r.exit());
+        assertTrue(r.out().contains("Loss ORIG             FAILED: exit code 1: Error occurred during initialization of VM: "
+                + "Multiple garbage collectors selected (pid "), r.out());
     }
 
     @Test
