@@ -162,7 +162,7 @@ final class TrainingRun implements AutoCloseable {
      * no character its vocabulary lacks. uchars: the tokenizer's characters, sorted (token id = index).
      */
     int[] promptTokens(List<String> docs, int[] uchars) {
-        String unknown = unknown(docs.stream().flatMapToInt(String::codePoints), uchars);
+        String unknown = file == null ? "" : unknown(docs.stream().flatMapToInt(String::codePoints), uchars);
         if (!unknown.isEmpty())
             throw UserError.input("the training data has characters that model file " + file.file + " does not know: "
                     + unknown + "; train a new model on it instead of --load");
