@@ -86,6 +86,14 @@ public final class ModelFile {
 
     UserError bad(String problem) { return UserError.input("model file " + file + ": " + problem); }
 
+    /** What JShell shows: the file, who wrote it, how far it trained, and the model's shape. */
+    @Override
+    public String toString() {
+        return "ModelFile(" + file + ": " + meta.get("engine") + ", step " + meta.get("step") + " of " + meta.get("total_steps")
+                + ", n_layer=" + meta.get("n_layer") + ", n_embd=" + meta.get("n_embd") + ", n_head=" + meta.get("n_head")
+                + ", block_size=" + meta.get("block_size") + ", vocab=" + meta.get("vocab") + ")";
+    }
+
     /** Reads and checks a model file; every problem is one line naming the file and the problem. */
     public static ModelFile read(Path file) {
         ModelFile c = new ModelFile(file);
