@@ -268,7 +268,7 @@ public class bench_compare implements Callable<Integer> {
                 public double run() {
                     double sum = 0;
                     for (int step = 0; step < steps; step++)
-                        sum += losses[step] = microgpt.trainStep(model, adam, tok.encode(docs.get(step % docs.size())), step, steps);
+                        sum += losses[step] = microgpt.trainStep(model, adam, new int[][]{tok.encode(docs.get(step % docs.size()))}, step, steps);
                     return sum;
                 }
                 public double[] losses() { return losses; }
@@ -361,14 +361,15 @@ public class bench_compare implements Callable<Integer> {
         public Workload trainSteps() {
             microgpt_optimized.GPT model = model();
             microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
-            int[] tokens = new int[tok.max_len + 2];
+            microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, 1, 1, tok.max_len + 2); // one document a step
             return new Workload() {
                 final double[] losses = new double[steps];
                 public double run() {
                     double sum = 0;
-                    for (int step = 0; step < steps; step++)
-                        sum += losses[step] = microgpt_optimized.trainStep(model, adam, tokens,
-                                tok.encode(docs.get(step % docs.size()), tokens), step, steps);
+                    for (int step = 0; step < steps; step++) {
+                        batch.n_tokens[0] = tok.encode(docs.get(step % docs.size()), batch.tokens[0]);
+                        sum += losses[step] = microgpt_optimized.trainStep(batch, adam, step, steps);
+                    }
                     return sum;
                 }
                 public double[] losses() { return losses; }

@@ -63,12 +63,13 @@ public class microgpt implements Callable<Integer> {
             run.loadWeights(model::setWeights); // --load, --resume
             out.println("num params: " + model.params.length);
 
-            // Repeat in sequence: one document per step, forward, backward, Adam
+            // Repeat in sequence: a batch of documents per step (one, as in the Python, by default), forward, backward, Adam
             Adam adam = new Adam(model.params);
             run.training(tok.uchars, random, model::weights, adam.m, adam.v); // what --save keeps and --resume restores
             for (int step = run.first_step; step < run.num_steps; step++) {
-                String doc = docs.get(step % docs.size());
-                double loss = trainStep(model, adam, tok.encode(doc), step, run.num_steps);
+                int[][] batch = new int[run.batch_size][];
+                for (int b = 0; b < batch.length; b++) batch[b] = tok.encode(docs.get(run.doc(step, b, docs.size())));
+                double loss = trainStep(model, adam, batch, step, run.num_steps);
                 out.print("step " + pad(step + 1, 4) + " / " + pad(run.num_steps, 4) + " | loss " + format4f(loss) + "\r");
                 run.stepDone(step + 1, loss); // the loss log, --save-every, Ctrl-C
             }
@@ -406,12 +407,20 @@ public class microgpt implements Callable<Integer> {
         return sum(losses).mul(1.0 / n); // (1 / n) * sum(losses): may yours be low
     }
 
-    /** One training step: forward, backward, Adam. Returns the loss. */
-    static double trainStep(GPT model, Adam adam, int[] tokens, int step, int num_steps) {
-        Value loss = loss(model, tokens);
-        loss.backward();
+    /**
+     * One training step: forward and backward for each document of the batch, one after another, then Adam.
+     * The batch's loss is the mean of the documents' losses, so each backward starts from loss / B and the
+     * gradients add up in the parameters. Returns the mean loss.
+     */
+    static double trainStep(GPT model, Adam adam, int[][] batch, int step, int num_steps) {
+        double total = 0;
+        for (int[] tokens : batch) {
+            Value loss = loss(model, tokens);
+            loss.mul(1.0 / batch.length).backward();
+            total += loss.data;
+        }
         adam.step(step, num_steps);
-        return loss.data;
+        return total / batch.length;
     }
 
     // ------------------------------------------------------------------------------------------

@@ -43,6 +43,10 @@ public class microgpt_optimized implements Callable<Integer> {
     @Option(names = "--kv-layout", paramLabel = "LAYOUT", description = "KV cache layout: ${COMPLETION-CANDIDATES} "
             + "(default: ${DEFAULT-VALUE}). Same results; the benchmark compares them.")
     KVLayout kvLayout = KVLayout.nested;
+    // CHANGE 17: a step's documents on several threads, with the same results on any number of them
+    @Option(names = "--threads", paramLabel = "T", description = "Threads for a step's documents (default: the available "
+            + "processors, at most --batch-size). The results are the same for any number.")
+    Integer threads;
 
     enum KVLayout { nested, flat }
 
@@ -54,6 +58,7 @@ public class microgpt_optimized implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (threads != null && threads < 1) throw UserError.usage("--threads must be at least 1 (got " + threads + ")"); // CHANGE 17
         try (TrainingRun run = new TrainingRun(o)) { // options checked; --load or --resume read; --loss-log opened
             PrintStream out = run.out;
             PyRandom random = new PyRandom(run.seed); // Let there be order among chaos
@@ -69,21 +74,24 @@ public class microgpt_optimized implements Callable<Integer> {
             out.println("vocab size: " + tok.vocab_size);
 
             // Initialize the parameters, to store the knowledge of the model
-            run.checkFits(GPT.heap_needed(run.config, tok.vocab_size)); // before allocating
+            int workers = Math.min(threads != null ? threads : Runtime.getRuntime().availableProcessors(), run.batch_size); // CHANGE 17
+            run.checkFits(GPT.heap_needed(run.config, tok.vocab_size) * workers); // before allocating; CHANGE 17: a tape per thread
             GPT model = new GPT(run.config, tok.vocab_size, random, kvLayout == KVLayout.flat); // CHANGE 4
             run.loadWeights(model::setWeights); // --load, --resume
             out.println("num params: " + model.num_params); // CHANGE 7: the parameters are the tape's first nodes
 
-            // Repeat in sequence: one document per step, forward, backward, Adam
+            // Repeat in sequence: a batch of documents per step (one, as in the Python, by default), forward, backward, Adam
             Adam adam = new Adam(model.tape, model.num_params); // CHANGE 7
             run.training(tok.uchars, random, model::weights, adam.m, adam.v); // what --save keeps and --resume restores
-            int[] tokens = new int[tok.max_len + 2]; // CHANGE 8: one token buffer for every step
+            Batch batch = new Batch(model, run.batch_size, workers, tok.max_len + 2); // CHANGE 8, 17: buffers, tapes, threads made once
             for (int step = run.first_step; step < run.num_steps; step++) {
-                String doc = docs.get(step % docs.size());
-                double loss = trainStep(model, adam, tokens, tok.encode(doc, tokens), step, run.num_steps); // CHANGE 8
+                for (int b = 0; b < batch.size; b++) // CHANGE 8: into the batch's token buffers
+                    batch.n_tokens[b] = tok.encode(docs.get(run.doc(step, b, docs.size())), batch.tokens[b]);
+                double loss = trainStep(batch, adam, step, run.num_steps); // CHANGE 17
                 out.print("step " + pad(step + 1, 4) + " / " + pad(run.num_steps, 4) + " | loss " + format4f(loss) + "\r");
                 run.stepDone(step + 1, loss); // the loss log, --save-every, Ctrl-C
             }
+            batch.close(); // CHANGE 17
             run.trainingDone();
 
             // Inference: may the model babble back to us
@@ -607,6 +615,23 @@ public class microgpt_optimized implements Callable<Integer> {
             probs = new double[vocab_size];
         }
 
+        /** CHANGE 17: a worker for another thread: the same matrices at the same nodes of a tape of its own. */
+        GPT(GPT model) {
+            n_layer = model.n_layer; n_embd = model.n_embd; block_size = model.block_size;
+            n_head = model.n_head; head_dim = model.head_dim; vocab_size = model.vocab_size;
+            tape = new Tape(model.tape.data.length);
+            for (int i = 0; i < model.num_params; i++) tape.leaf(model.tape.data[i]);
+            wte = model.wte; wpe = model.wpe; lm_head = model.lm_head;
+            attn_wq = model.attn_wq; attn_wk = model.attn_wk; attn_wv = model.attn_wv;
+            attn_wo = model.attn_wo; mlp_fc1 = model.mlp_fc1; mlp_fc2 = model.mlp_fc2;
+            num_params = model.num_params;
+            tape.mark = num_params;
+            cache = new KVCache(n_layer, block_size, model.cache.flat);
+            head_weights = new int[n_head];
+            losses = new int[block_size];
+            probs = new double[vocab_size];
+        }
+
         /**
          * CHANGE 7: about how many heap bytes this model needs: every node (parameters first, then one step's graph
          * over a full block) is 37 bytes of tape arrays, and growing the tape holds the old arrays and the
@@ -757,13 +782,118 @@ public class microgpt_optimized implements Callable<Integer> {
         return t.mul(t.sum(model.losses, n), 1.0 / n); // CHANGE 3: sum_values(losses) * (1/n): may yours be low
     }
 
-    /** One training step: forward, backward, Adam. Returns the loss. */
-    static double trainStep(GPT model, Adam adam, int[] tokens, int n_tokens, int step, int num_steps) {
-        model.tape.reset(); // CHANGE 8: the previous step's graph is overwritten, not collected
-        int loss = loss(model, tokens, n_tokens);
-        model.tape.backward(loss);
+    /**
+     * One training step: forward and backward for each document of the batch, CHANGE 17: on the batch's
+     * threads, then Adam. The batch's loss is the mean of the documents' losses, so each backward starts
+     * from loss / B and the gradients add up in the parameters. Returns the mean loss.
+     */
+    static double trainStep(Batch batch, Adam adam, int step, int num_steps) {
+        batch.run(); // CHANGE 17
         adam.step(step, num_steps);
-        return model.tape.data[loss]; // CHANGE 7
+        double total = 0;
+        for (int b = 0; b < batch.size; b++) total += batch.losses[b];
+        return total / batch.size;
+    }
+
+    /**
+     * CHANGE 17: a step's B documents on T threads, with the same bits for any T. Each thread has a GPT of
+     * its own (a tape with a copy of the parameters, a KV cache); document b is one thread's, its loss and
+     * gradient computed on that thread's tape from the same parameters, so they do not depend on which
+     * thread or how many. Each document's gradient goes to a buffer of its own (B buffers of the parameters'
+     * size), and the buffers are added into the model's gradients in document order, on the calling thread.
+     * With one document, its gradient is computed in place. Threads are made once; a step wakes them with
+     * a volatile counter and LockSupport (nothing is allocated), and waits for them the same way.
+     */
+    static final class Batch implements AutoCloseable {
+        final int size;          // B, documents per step
+        final int[][] tokens;    // CHANGE 8: each document's token buffer
+        final int[] n_tokens;
+        final double[] losses;   // each document's loss
+        private final GPT[] workers;     // workers[0] is the model, on the calling thread
+        private final double[][] grads;  // each document's gradient, when B > 1
+        final Thread[] threads;          // the threads of workers[1..T-1]
+        private final Thread caller = Thread.currentThread();
+        private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile int generation; // a new step for the threads to run
+        private volatile boolean closed;
+        private volatile Throwable failure;
+
+        Batch(GPT model, int size, int threadCount, int max_tokens) {
+            this.size = size;
+            tokens = new int[size][max_tokens];
+            n_tokens = new int[size];
+            losses = new double[size];
+            workers = new GPT[threadCount];
+            workers[0] = model;
+            for (int t = 1; t < threadCount; t++) workers[t] = new GPT(model);
+            grads = size == 1 ? null : new double[size][model.num_params];
+            threads = new Thread[threadCount - 1];
+            for (int t = 1; t < threadCount; t++) {
+                int worker = t;
+                threads[t - 1] = new Thread(() -> loop(worker), "batch-" + t);
+                threads[t - 1].setDaemon(true);
+                threads[t - 1].start();
+            }
+        }
+
+        /** Every document's loss and gradient; then the gradients added into the model's, in document order. */
+        void run() {
+            finished.set(0);
+            generation++;
+            for (Thread th : threads) java.util.concurrent.locks.LockSupport.unpark(th);
+            work(0);
+            while (finished.get() < threads.length) java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000);
+            if (failure != null) throw new IllegalStateException("a batch thread failed", failure);
+            if (grads == null) return;
+            double[] g = workers[0].tape.grad;
+            int num_params = workers[0].num_params;
+            System.arraycopy(grads[0], 0, g, 0, num_params);
+            for (int b = 1; b < size; b++) {
+                double[] gb = grads[b];
+                for (int i = 0; i < num_params; i++) g[i] += gb[i];
+            }
+        }
+
+        /** Thread t's documents: t, t + T, t + 2T, ... */
+        private void work(int t) {
+            GPT w = workers[t];
+            Tape tape = w.tape;
+            if (t > 0) System.arraycopy(workers[0].tape.data, 0, tape.data, 0, w.num_params); // this step's parameters
+            for (int b = t; b < size; b += workers.length) {
+                tape.reset(); // CHANGE 8: the previous document's graph is overwritten, not collected
+                int loss = loss(w, tokens[b], n_tokens[b]);
+                tape.backward(tape.mul(loss, 1.0 / size));
+                losses[b] = tape.data[loss]; // CHANGE 7
+                if (grads != null) {
+                    System.arraycopy(tape.grad, 0, grads[b], 0, w.num_params);
+                    Arrays.fill(tape.grad, 0, w.num_params, 0.0);
+                }
+            }
+        }
+
+        private void loop(int t) {
+            int seen = 0;
+            while (true) {
+                while (generation == seen) {
+                    if (closed) return;
+                    java.util.concurrent.locks.LockSupport.park(this);
+                }
+                seen = generation;
+                try {
+                    work(t);
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                finished.incrementAndGet();
+                java.util.concurrent.locks.LockSupport.unpark(caller);
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            for (Thread th : threads) java.util.concurrent.locks.LockSupport.unpark(th);
+        }
     }
 
     // ------------------------------------------------------------------------------------------

@@ -100,8 +100,11 @@ final class Options {
     Path input;
     @Option(names = "--seed", paramLabel = "SEED", description = "Random seed, as Python's random.seed (default: ${DEFAULT-VALUE}).")
     long seed = 42;
-    @Option(names = "--steps", paramLabel = "N", description = "Training steps, one document each (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", description = "Training steps (default: ${DEFAULT-VALUE}).")
     int steps = 1000;
+    @Option(names = "--batch-size", paramLabel = "B", description = "Documents per step; the step's loss is their mean "
+            + "(default: ${DEFAULT-VALUE}).")
+    int batchSize = 1;
     @Option(names = "--n-layer", paramLabel = "N", description = "Transformer layers (default: ${DEFAULT-VALUE}).")
     int nLayer = 1;
     @Option(names = "--n-embd", paramLabel = "N", description = "Embedding width (default: ${DEFAULT-VALUE}).")

@@ -195,6 +195,14 @@ public final class ModelFile {
         return v;
     }
 
+    /** Documents per step of the saved run (files written before batches existed trained on one). */
+    int batchSize() {
+        if (!meta.containsKey("batch_size")) return 1;
+        long b = metaLong("batch_size");
+        if (b < 1 || b > Integer.MAX_VALUE) throw bad("its batch_size " + b + " is not a number of documents");
+        return (int) b;
+    }
+
     /** The model's shape, from the metadata. */
     public Config config() {
         try {

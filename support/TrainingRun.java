@@ -27,6 +27,7 @@ final class TrainingRun implements AutoCloseable {
     final Config config;        // the model's shape: the options', or the model file's
     final long seed;            // the options', or the resumed run's
     final int first_step, num_steps; // steps first_step .. num_steps-1 are this run's
+    final int batch_size;       // documents per step: the options', or the resumed run's
     private final Options o;
     private final String name;  // the command's name, for messages
     private final ModelFile file; // --load or --resume, else null
@@ -49,6 +50,7 @@ final class TrainingRun implements AutoCloseable {
         if (!(o.temperature > 0) || Double.isInfinite(o.temperature))
             throw UserError.usage("--temperature must be a number > 0, such as 0.5 (got " + o.temperature + ")");
         if (o.samples < 0) throw UserError.usage("--samples must be 0 or more (got " + o.samples + ")");
+        if (o.batchSize < 1) throw UserError.usage("--batch-size must be at least 1 (got " + o.batchSize + ")");
         CommandLine.ParseResult given = o.spec.commandLine().getParseResult();
         file = modelFile(given);
         config = file == null ? options : file.config(given, options);
@@ -56,6 +58,7 @@ final class TrainingRun implements AutoCloseable {
         seed = o.resume != null ? file.metaLong("seed") : o.seed;
         num_steps = o.resume != null ? (int) file.metaLong("total_steps") : o.load != null && !given.hasMatchedOption("--steps") ? 0 : o.steps;
         first_step = o.resume != null ? (int) file.metaLong("step") : 0;
+        batch_size = o.resume != null ? file.batchSize() : o.batchSize;
         log = LossLog.open(o.lossLog, first_step); // fails now, not after training, if it cannot be written
         time = new Timing(o.timing);
     }
@@ -76,6 +79,9 @@ final class TrainingRun implements AutoCloseable {
                     + "no run to resume; use --load " + o.resume);
         if (o.resume != null && given.hasMatchedOption("--seed") && o.seed != f.metaLong("seed"))
             throw UserError.usage("--seed " + o.seed + " contradicts " + o.resume + " (--seed " + f.metaLong("seed") + "); leave --seed out");
+        if (o.resume != null && given.hasMatchedOption("--batch-size") && o.batchSize != f.batchSize())
+            throw UserError.usage("--batch-size " + o.batchSize + " contradicts " + o.resume + " (--batch-size " + f.batchSize()
+                    + "); leave --batch-size out");
         return f;
     }
 
@@ -217,6 +223,9 @@ final class TrainingRun implements AutoCloseable {
         interrupt = new Interrupt(o.save != null);
     }
 
+    /** Document b of step `step` (both from 0): the step's batch_size documents follow the last step's, wrapping around. */
+    int doc(int step, int b, int num_docs) { return (int) (((long) step * batch_size + b) % num_docs); }
+
     /** After each step (1-based): the loss log, a checkpoint when one is due, and a stop when one was asked for. */
     void stepDone(int step, double loss) throws IOException, InterruptedException {
         out.flush();
@@ -292,6 +301,7 @@ final class TrainingRun implements AutoCloseable {
         c.meta.put("step", "" + step);
         c.meta.put("total_steps", "" + num_steps);
         c.meta.put("seed", "" + seed);
+        c.meta.put("batch_size", "" + batch_size);
         c.meta.put("data_sha256", data_hash);
         String[] prefixes = {"", "adam.m.", "adam.v."};
         double[][] values = {weights.get(), m, v};

@@ -210,6 +210,9 @@ abstract class CliContract {
         "--n-head 0|--n-head must be at least 1",
         "--block-size 0|--block-size must be at least 1",
         "--samples -1|--samples must be 0 or more",
+        "--batch-size 0|--batch-size must be at least 1 (got 0)",
+        "--batch-size -2|--batch-size must be at least 1 (got -2)",
+        "--batch-size many|'many' is not an int",
         "--bogus|Unknown option: '--bogus'",
     })
     void badOptionsAreUsageErrors(String args, String message, @TempDir Path tmp) throws IOException {
@@ -260,17 +263,35 @@ abstract class CliContract {
 
     @Test
     void anInterruptedRunResumedIsTheRunThatWasNeverInterrupted(@TempDir Path tmp) throws Exception {
-        int n = longRunSteps();
+        assertResumesExactly(tmp, longRunSteps(), new String[0], new String[0]);
+    }
+
+    /** With batches: the resumed run (and, in the optimized engine, on other thread counts) is the uninterrupted one. */
+    @Test
+    void aBatchedInterruptedRunResumedIsTheRunThatWasNeverInterrupted(@TempDir Path tmp) throws Exception {
+        assertResumesExactly(tmp, longRunSteps() / 3, batchArgs(1), batchArgs(2));
+    }
+
+    /** --batch-size 3, and for an engine with threads, on this many of them. */
+    abstract String[] batchArgs(int threads);
+
+    /**
+     * Runs `extraWhole` uninterrupted in this JVM, and `extraPart` in a JVM of its own stopped by SIGTERM after a
+     * checkpoint; then resumes it by hand and by the printed resume line: both give the uninterrupted run.
+     */
+    void assertResumesExactly(Path tmp, int n, String[] extraWhole, String[] extraPart) throws Exception {
         Path full = tmp.resolve("full.csv"), part = tmp.resolve("part.csv"), rest = tmp.resolve("rest.csv");
         Path ck = tmp.resolve("ck.safetensors");
         String[] sampling = {"--samples", "4", "--temperature", "0.8", "--prompt", "a"};
-        TestSupport.Run whole = run(TestSupport.concat(sampling, "--input", tiny(), "--steps", "" + n, "--loss-log", full.toString()));
+        TestSupport.Run whole = run(TestSupport.concat(TestSupport.concat(sampling, extraWhole), "--input", tiny(), "--steps", "" + n,
+                "--loss-log", full.toString()));
         assertEquals(0, whole.exit(), whole.err());
 
         // the same run in a JVM of its own, stopped with SIGTERM once it has saved a checkpoint
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
                 System.getProperty("java.class.path"), mainClass(), "--input", tiny(), "--steps", "" + n));
         cmd.addAll(List.of(sampling));
+        cmd.addAll(List.of(extraPart));
         cmd.addAll(List.of("--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "" + Math.max(1, n / 1000)));
         Process p = new ProcessBuilder(cmd).redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
         long deadline = System.nanoTime() + 60_000_000_000L;
@@ -281,12 +302,15 @@ abstract class CliContract {
         assertEquals(143, p.exitValue(), "stopped by SIGTERM, after saving: " + err);
         String line = commandName() + ": stopped after step \\d+ of " + n + " and saved the run to " + ck + "; continue it with: ";
         String resume = "./jbang " + commandName().replace('-', '_') + ".java --resume " + ck + " --input " + tiny()
-                + " --samples 4 --temperature 0.8 --prompt a --loss-log " + part + " --save " + ck + " --save-every " + Math.max(1, n / 1000);
+                + " --samples 4 --temperature 0.8 --prompt a" + (extraPart.length == 0 ? "" : " " + String.join(" ", extraPart))
+                + " --loss-log " + part + " --save " + ck + " --save-every " + Math.max(1, n / 1000);
         assertTrue(err.matches("(?s)\\s*" + line + java.util.regex.Pattern.quote(resume) + "\n"), err);
         assertEquals(Set.of("ck.safetensors", "full.csv", "part.csv", "out.txt", "err.txt"), TestSupport.listing(tmp), "no temporary file left");
 
         // resumed by hand, with a new loss log: it holds the steps after the checkpoint
-        TestSupport.Run resumed = run(TestSupport.concat(sampling, "--input", tiny(), "--resume", ck.toString(), "--loss-log", rest.toString()));
+        String[] threadsOnly = Arrays.stream(extraWhole).filter(a -> !a.equals("--batch-size") && !a.equals("3")).toArray(String[]::new);
+        TestSupport.Run resumed = run(TestSupport.concat(TestSupport.concat(sampling, threadsOnly), "--input", tiny(), "--resume",
+                ck.toString(), "--loss-log", rest.toString()));
         assertEquals(0, resumed.exit(), resumed.err());
         List<Double> before = TestSupport.readLossLog(part);
         List<String> restRows = Files.readAllLines(rest).subList(1, Files.readAllLines(rest).size());
@@ -302,6 +326,20 @@ abstract class CliContract {
         assertEquals(0, printed.exit(), printed.err());
         assertEquals(whole.out().substring(whole.out().indexOf("\n--- inference")), printed.out().substring(printed.out().indexOf("\n--- inference")));
         assertEquals(Files.readAllLines(full), Files.readAllLines(part), "the loss log continued to the uninterrupted run's");
+    }
+
+    @Test
+    void aLoadedModelTrainsOnInBatchesAndItsBatchSizeIsSaved(@TempDir Path tmp) throws IOException {
+        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
+        assertEquals(0, run("--input", tiny(), "--steps", "2", "--samples", "0", "--save", a.toString()).exit());
+        assertEquals("1", ModelFile.read(a).meta.get("batch_size"));
+        TestSupport.Run r = run("--input", tiny(), "--load", a.toString(), "--steps", "3", "--batch-size", "2", "--samples", "1",
+                "--save", b.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("step    3 /    3 | loss "), r.out());
+        assertEquals("2", ModelFile.read(b).meta.get("batch_size"));
+        run("--input", tiny(), "--resume", b.toString(), "--batch-size", "5").assertOneLineError(2,
+                "--batch-size 5 contradicts " + b + " (--batch-size 2); leave --batch-size out");
     }
 
     @Test
@@ -378,6 +416,7 @@ class MicrogptCliTest extends CliContract {
     String defaultGolden() { return "microgpt_py_default.txt"; }
     double heapNeeded(int n_embd, int vocab_size) { return microgpt.GPT.heap_needed(new Config(1, n_embd, 16, 4), vocab_size); }
     String mainClass() { return microgpt.class.getName(); }
+    String[] batchArgs(int threads) { return new String[]{"--batch-size", "3"}; }
     int longRunSteps() { return 1500; }
 }
 
@@ -390,5 +429,6 @@ class MicrogptOptimizedCliTest extends CliContract {
         return microgpt_optimized.GPT.heap_needed(new Config(1, n_embd, 16, 4), vocab_size);
     }
     String mainClass() { return microgpt_optimized.class.getName(); }
+    String[] batchArgs(int threads) { return new String[]{"--batch-size", "3", "--threads", "" + threads}; }
     int longRunSteps() { return 20000; }
 }

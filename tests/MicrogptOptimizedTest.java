@@ -9,6 +9,8 @@ import java.util.*;
 import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.*;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * microgpt_optimized.java: parity with microgpt.java, every tape operation's gradient, the two KV
@@ -253,22 +255,76 @@ class MicrogptOptimizedTest {
         assertEquals(t.mark, t.size);
     }
 
+    // ---- Batches on threads: the same bits for any number of threads ----------------------------
+
     @Test
-    void trainingStepAllocatesNothingOnceWarm() {
+    void anyNumberOfThreadsGivesTheSameBits(@TempDir Path tmp) throws IOException {
+        String tiny = TestSupport.tinyNames().toString();
+        String out1 = null;
+        byte[] log1 = null, model1 = null;
+        for (String threads : List.of("1", "2", "3", "8")) { // 8: more threads than documents
+            Path log = tmp.resolve("l" + threads + ".csv"), model = tmp.resolve("m" + threads + ".safetensors");
+            TestSupport.Run r = run("--input", tiny, "--batch-size", "4", "--threads", threads, "--steps", "30", "--samples", "6",
+                    "--loss-log", log.toString(), "--save", model.toString());
+            assertEquals(0, r.exit(), r.err());
+            if (out1 == null) { out1 = r.out(); log1 = Files.readAllBytes(log); model1 = Files.readAllBytes(model); continue; }
+            assertEquals(out1, r.out(), "stdout with " + threads + " threads");
+            assertArrayEquals(log1, Files.readAllBytes(log), "loss log with " + threads + " threads");
+            assertArrayEquals(model1, Files.readAllBytes(model), "model file with " + threads + " threads");
+        }
+    }
+
+    @Test
+    void batchedRunMatchesMicrogptJavasOneDocumentAfterAnother(@TempDir Path tmp) throws IOException {
+        String[] args = {"--input", TestSupport.tinyNames().toString(), "--batch-size", "3", "--steps", "25", "--samples", "8"};
+        Path a = tmp.resolve("a.csv"), b = tmp.resolve("b.csv");
+        TestSupport.Run orig = TestSupport.run(Cli::run, new microgpt(), TestSupport.concat(args, "--loss-log", a.toString()));
+        TestSupport.Run mod = run(TestSupport.concat(args, "--threads", "2", "--loss-log", b.toString()));
+        assertEquals(0, orig.exit(), orig.err());
+        assertEquals(0, mod.exit(), mod.err());
+        TestSupport.assertRelClose(TestSupport.readLossLog(a), TestSupport.readLossLog(b), 1e-12, "batched losses");
+        assertEquals(TestSupport.samplesOf(orig.out()), TestSupport.samplesOf(mod.out()));
+        assertNotEquals(TestSupport.readLossLog(a).get(0), 3.3660, 1e-3, "the first step is a mean over 3 documents, not one");
+    }
+
+    @Test
+    void threadsBelowOneAreAUsageErrorAndMicrogptJavaHasNone() {
+        run("--input", TestSupport.tinyNames().toString(), "--batch-size", "2", "--threads", "0")
+                .assertOneLineError(2, "microgpt-optimized: --threads must be at least 1 (got 0)");
+        run("--threads", "x").assertOneLineError(2, "'x' is not an int");
+        TestSupport.run(Cli::run, new microgpt(), "--input", TestSupport.tinyNames().toString(), "--threads", "2")
+                .assertOneLineError(2, "microgpt: Unknown options: '--threads', '2' (see --help)");
+    }
+
+    @ParameterizedTest(name = "batch {0}, {1} threads")
+    @CsvSource({"1,1", "4,2", "3,3"})
+    void trainingStepAllocatesNothingOnceWarm(int batchSize, int threads) {
         var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         List<String> docs = microgpt_optimized.splitDocs(TrainingRun.readInput(TestSupport.tinyNames(), false));
         microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs, null);
         microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 16, 16, 4),
                 tok.vocab_size, new PyRandom(42), false);
         microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
-        int[] tokens = new int[tok.max_len + 2];
-        for (int step = 0; step < 200; step++) // warm: the tape and its pools reach their size
-            microgpt_optimized.trainStep(model, adam, tokens, tok.encode(docs.get(step % docs.size()), tokens), step, 400);
-        long before = mx.getThreadAllocatedBytes(Thread.currentThread().getId());
-        for (int step = 200; step < 400; step++)
-            microgpt_optimized.trainStep(model, adam, tokens, tok.encode(docs.get(step % docs.size()), tokens), step, 400);
-        long allocated = mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
-        assertEquals(0, allocated, "bytes allocated by 200 warm training steps");
+        try (microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, batchSize, threads, tok.max_len + 2)) {
+            // reading another thread's counter allocates on this one: this thread's is read last before, first after
+            Thread[] others = batch.threads;
+            long[] before = new long[others.length];
+            long mine = 0;
+            for (int step = 0; step < 400; step++) {
+                if (step == 200) { // warm: the tapes and their pools have reached their size
+                    for (int k = 0; k < others.length; k++) before[k] = mx.getThreadAllocatedBytes(others[k].getId());
+                    mine = mx.getThreadAllocatedBytes(Thread.currentThread().getId());
+                }
+                for (int b = 0; b < batchSize; b++)
+                    batch.n_tokens[b] = tok.encode(docs.get((step * batchSize + b) % docs.size()), batch.tokens[b]);
+                microgpt_optimized.trainStep(batch, adam, step, 400);
+            }
+            mine = mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - mine;
+            assertEquals(0, mine, "bytes allocated by 200 warm training steps on the calling thread");
+            for (int k = 0; k < others.length; k++)
+                assertEquals(0, mx.getThreadAllocatedBytes(others[k].getId()) - before[k],
+                        "bytes allocated by 200 warm training steps on thread " + others[k].getName());
+        }
     }
 
     // ---- Data and tokenizer: the optimized loading gives what microgpt.java's gives ------------
