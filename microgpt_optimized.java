@@ -797,12 +797,13 @@ public class microgpt_optimized implements Callable<Integer> {
 
     /**
      * CHANGE 17: a step's B documents on T threads, with the same bits for any T. Each thread has a GPT of
-     * its own (a tape with a copy of the parameters, a KV cache); document b is one thread's, its loss and
-     * gradient computed on that thread's tape from the same parameters, so they do not depend on which
-     * thread or how many. Each document's gradient goes to a buffer of its own (B buffers of the parameters'
-     * size), and the buffers are added into the model's gradients in document order, on the calling thread.
-     * With one document, its gradient is computed in place. Threads are made once; a step wakes them with
-     * a volatile counter and LockSupport (nothing is allocated), and waits for them the same way.
+     * its own (a tape with a copy of the parameters, a KV cache); each document is taken by the first thread
+     * free, its loss and gradient computed on that thread's tape from the same parameters, so they do not
+     * depend on which thread or how many. Each document's gradient goes to a buffer of its own (B buffers
+     * of the parameters' size), and the buffers are added into the model's gradients in document order,
+     * each thread a slice of the parameters. With one document, its gradient is computed in place. Threads
+     * are made once; a phase wakes them with a volatile counter (spinning, then LockSupport: nothing is
+     * allocated), and waits for them the same way.
      */
     static final class Batch implements AutoCloseable {
         final int size;          // B, documents per step
@@ -813,7 +814,8 @@ public class microgpt_optimized implements Callable<Integer> {
         private final double[][] grads;  // each document's gradient, when B > 1
         final Thread[] threads;          // the threads of workers[1..T-1]
         private final Thread caller = Thread.currentThread();
-        private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger(),
+                next = new java.util.concurrent.atomic.AtomicInteger(); // the next document to take
         private volatile int generation; // a new step for the threads to run
         private volatile boolean closed;
         private volatile Throwable failure;
@@ -838,35 +840,57 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** Every document's loss and gradient; then the gradients added into the model's, in document order. */
         void run() {
+            phase(DOCS);
+            if (grads != null) phase(SUM);
+        }
+
+        private static final int DOCS = 0, SUM = 1;
+        private volatile int phase;
+
+        /** Runs a phase on every thread, this one included, and returns when all are done. */
+        private void phase(int p) {
+            phase = p;
+            next.set(0);
             finished.set(0);
             generation++;
             for (Thread th : threads) java.util.concurrent.locks.LockSupport.unpark(th);
-            work(0);
-            while (finished.get() < threads.length) java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000);
-            if (failure != null) throw new IllegalStateException("a batch thread failed", failure);
-            if (grads == null) return;
-            double[] g = workers[0].tape.grad;
-            int num_params = workers[0].num_params;
-            System.arraycopy(grads[0], 0, g, 0, num_params);
-            for (int b = 1; b < size; b++) {
-                double[] gb = grads[b];
-                for (int i = 0; i < num_params; i++) g[i] += gb[i];
+            work(0, p);
+            for (int spins = 0; finished.get() < threads.length; spins++) { // a step is about a millisecond: spin first
+                if (spins < SPINS) Thread.onSpinWait(); else java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000);
             }
+            if (failure != null) throw new IllegalStateException("a batch thread failed", failure);
         }
 
-        /** Thread t's documents: t, t + T, t + 2T, ... */
-        private void work(int t) {
+        private static final int SPINS = 20_000;
+
+        /**
+         * DOCS: documents, each taken by the first thread free (which one does not change its result); SUM:
+         * thread t's slice of the parameters, each
+         * gradient the sum of the documents' in document order (the same additions for any T).
+         */
+        private void work(int t, int p) {
             GPT w = workers[t];
             Tape tape = w.tape;
-            if (t > 0) System.arraycopy(workers[0].tape.data, 0, tape.data, 0, w.num_params); // this step's parameters
-            for (int b = t; b < size; b += workers.length) {
+            int num_params = w.num_params;
+            if (p == SUM) {
+                double[] g = workers[0].tape.grad;
+                int lo = (int) ((long) num_params * t / workers.length), hi = (int) ((long) num_params * (t + 1) / workers.length);
+                System.arraycopy(grads[0], lo, g, lo, hi - lo);
+                for (int b = 1; b < size; b++) {
+                    double[] gb = grads[b];
+                    for (int i = lo; i < hi; i++) g[i] += gb[i];
+                }
+                return;
+            }
+            if (t > 0) System.arraycopy(workers[0].tape.data, 0, tape.data, 0, num_params); // this step's parameters
+            for (int b = next.getAndIncrement(); b < size; b = next.getAndIncrement()) { // the next document no thread has taken
                 tape.reset(); // CHANGE 8: the previous document's graph is overwritten, not collected
                 int loss = loss(w, tokens[b], n_tokens[b]);
                 tape.backward(tape.mul(loss, 1.0 / size));
                 losses[b] = tape.data[loss]; // CHANGE 7
                 if (grads != null) {
-                    System.arraycopy(tape.grad, 0, grads[b], 0, w.num_params);
-                    Arrays.fill(tape.grad, 0, w.num_params, 0.0);
+                    System.arraycopy(tape.grad, 0, grads[b], 0, num_params);
+                    Arrays.fill(tape.grad, 0, num_params, 0.0);
                 }
             }
         }
@@ -874,13 +898,13 @@ public class microgpt_optimized implements Callable<Integer> {
         private void loop(int t) {
             int seen = 0;
             while (true) {
-                while (generation == seen) {
+                for (int spins = 0; generation == seen; spins++) {
                     if (closed) return;
-                    java.util.concurrent.locks.LockSupport.park(this);
+                    if (spins < SPINS) Thread.onSpinWait(); else java.util.concurrent.locks.LockSupport.park(this);
                 }
                 seen = generation;
                 try {
-                    work(t);
+                    work(t, phase);
                 } catch (Throwable e) {
                     failure = e;
                 }
