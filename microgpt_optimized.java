@@ -16,7 +16,8 @@
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
  * leaner. Same algorithm, same random numbers, same printed names; losses agree to ~1e-15.
  * Each optimization is marked where it happens with a `CHANGE n:` comment; docs/optimizations.md explains
- * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 are the ones the JVM rewards.
+ * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 are the ones the JVM rewards; 16 trains a
+ * step's documents on every core.
  * `diff microgpt.java microgpt_optimized.java` reads as the list of changes.
  */
 package mgpt;
@@ -43,7 +44,7 @@ public class microgpt_optimized implements Callable<Integer> {
     @Option(names = "--kv-layout", paramLabel = "LAYOUT", description = "KV cache layout: ${COMPLETION-CANDIDATES} "
             + "(default: ${DEFAULT-VALUE}). Same results; the benchmark compares them.")
     KVLayout kvLayout = KVLayout.nested;
-    // CHANGE 17: a step's documents on several threads, with the same results on any number of them
+    // CHANGE 16: a step's documents on several threads, with the same results on any number of them
     @Option(names = "--threads", paramLabel = "T", description = "Threads for a step's documents (default: the available "
             + "processors, at most --batch-size). The results are the same for any number.")
     Integer threads;
@@ -58,7 +59,7 @@ public class microgpt_optimized implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (threads != null && threads < 1) throw UserError.usage("--threads must be at least 1 (got " + threads + ")"); // CHANGE 17
+        if (threads != null && threads < 1) throw UserError.usage("--threads must be at least 1 (got " + threads + ")"); // CHANGE 16
         try (TrainingRun run = new TrainingRun(o)) { // options checked; --load or --resume read; --loss-log opened
             PrintStream out = run.out;
             PyRandom random = new PyRandom(run.seed); // Let there be order among chaos
@@ -74,8 +75,8 @@ public class microgpt_optimized implements Callable<Integer> {
             out.println("vocab size: " + tok.vocab_size);
 
             // Initialize the parameters, to store the knowledge of the model
-            int workers = Math.min(threads != null ? threads : Runtime.getRuntime().availableProcessors(), run.batch_size); // CHANGE 17
-            run.checkFits(GPT.heap_needed(run.config, tok.vocab_size) * workers); // before allocating; CHANGE 17: a tape per thread
+            int workers = Math.min(threads != null ? threads : Runtime.getRuntime().availableProcessors(), run.batch_size); // CHANGE 16
+            run.checkFits(GPT.heap_needed(run.config, tok.vocab_size) * workers); // before allocating; CHANGE 16: a tape per thread
             GPT model = new GPT(run.config, tok.vocab_size, random, kvLayout == KVLayout.flat); // CHANGE 4
             run.loadWeights(model::setWeights); // --load, --resume
             out.println("num params: " + model.num_params); // CHANGE 7: the parameters are the tape's first nodes
@@ -87,11 +88,11 @@ public class microgpt_optimized implements Callable<Integer> {
             for (int step = run.first_step; step < run.num_steps; step++) {
                 for (int b = 0; b < batch.size; b++) // CHANGE 8: into the batch's token buffers
                     batch.n_tokens[b] = tok.encode(docs.get(run.doc(step, b, docs.size())), batch.tokens[b]);
-                double loss = trainStep(batch, adam, step, run.num_steps); // CHANGE 17
+                double loss = trainStep(batch, adam, step, run.num_steps); // CHANGE 16
                 out.print("step " + pad(step + 1, 4) + " / " + pad(run.num_steps, 4) + " | loss " + format4f(loss) + "\r");
                 run.stepDone(step + 1, loss); // the loss log, --save-every, Ctrl-C
             }
-            batch.close(); // CHANGE 17
+            batch.close(); // CHANGE 16
             run.trainingDone();
 
             // Inference: may the model babble back to us
@@ -615,7 +616,7 @@ public class microgpt_optimized implements Callable<Integer> {
             probs = new double[vocab_size];
         }
 
-        /** CHANGE 17: a worker for another thread: the same matrices at the same nodes of a tape of its own. */
+        /** CHANGE 16: a worker for another thread: the same matrices at the same nodes of a tape of its own. */
         GPT(GPT model) {
             n_layer = model.n_layer; n_embd = model.n_embd; block_size = model.block_size;
             n_head = model.n_head; head_dim = model.head_dim; vocab_size = model.vocab_size;
@@ -783,12 +784,12 @@ public class microgpt_optimized implements Callable<Integer> {
     }
 
     /**
-     * One training step: forward and backward for each document of the batch, CHANGE 17: on the batch's
+     * One training step: forward and backward for each document of the batch, CHANGE 16: on the batch's
      * threads, then Adam. The batch's loss is the mean of the documents' losses, so each backward starts
      * from loss / B and the gradients add up in the parameters. Returns the mean loss.
      */
     static double trainStep(Batch batch, Adam adam, int step, int num_steps) {
-        batch.run(); // CHANGE 17
+        batch.run(); // CHANGE 16
         adam.step(step, num_steps);
         double total = 0;
         for (int b = 0; b < batch.size; b++) total += batch.losses[b];
@@ -796,7 +797,7 @@ public class microgpt_optimized implements Callable<Integer> {
     }
 
     /**
-     * CHANGE 17: a step's B documents on T threads, with the same bits for any T. Each thread has a GPT of
+     * CHANGE 16: a step's B documents on T threads, with the same bits for any T. Each thread has a GPT of
      * its own (a tape with a copy of the parameters, a KV cache); each document is taken by the first thread
      * free, its loss and gradient computed on that thread's tape from the same parameters, so they do not
      * depend on which thread or how many. Each document's gradient goes to a buffer of its own (B buffers
