@@ -3,6 +3,7 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS com.google.code.gson:gson:2.13.2
 //SOURCES support/Cli.java support/Config.java support/ModelFile.java support/PyRandom.java support/Python.java support/TrainingRun.java
+//SOURCES support/Workers.java
 //FILES names.txt=data/names.txt
 //COMPILE_OPTIONS -XDstringConcat=inline
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData
@@ -802,89 +803,59 @@ public class microgpt_optimized implements Callable<Integer> {
      * free, its loss and gradient computed on that thread's tape from the same parameters, so they do not
      * depend on which thread or how many. Each document's gradient goes to a buffer of its own (B buffers
      * of the parameters' size), and the buffers are added into the model's gradients in document order,
-     * each thread a slice of the parameters. With one document, its gradient is computed in place. Threads
-     * are made once; a phase wakes them with a volatile counter (spinning, then LockSupport: nothing is
-     * allocated), and waits for them the same way.
+     * each thread a slice of the parameters. With one document, its gradient is computed in place.
      */
     static final class Batch implements AutoCloseable {
         final int size;          // B, documents per step
         final int[][] tokens;    // CHANGE 8: each document's token buffer
         final int[] n_tokens;
         final double[] losses;   // each document's loss
-        private final GPT[] workers;     // workers[0] is the model, on the calling thread
+        final Workers team;      // the threads, made once (support/Workers.java)
+        private final GPT[] workers;     // each thread's GPT; workers[0] is the model, on the calling thread
         private final double[][] grads;  // each document's gradient, when B > 1
-        final Thread[] threads;          // the threads of workers[1..T-1]
-        private final Thread caller = Thread.currentThread();
-        private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger(),
-                next = new java.util.concurrent.atomic.AtomicInteger(); // the next document to take
-        private volatile int generation; // a new step for the threads to run
-        private volatile boolean closed;
-        private volatile Throwable failure;
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        private boolean summing;         // the phase the team runs: the documents, or the sum of their gradients
 
-        Batch(GPT model, int size, int threadCount, int max_tokens) {
+        Batch(GPT model, int size, int threads, int max_tokens) {
             this.size = size;
             tokens = new int[size][max_tokens];
             n_tokens = new int[size];
             losses = new double[size];
-            workers = new GPT[threadCount];
+            workers = new GPT[threads];
             workers[0] = model;
-            for (int t = 1; t < threadCount; t++) workers[t] = new GPT(model);
+            for (int t = 1; t < threads; t++) workers[t] = new GPT(model);
             grads = size == 1 ? null : new double[size][model.num_params];
-            threads = new Thread[threadCount - 1];
-            for (int t = 1; t < threadCount; t++) {
-                int worker = t;
-                threads[t - 1] = new Thread(() -> loop(worker), "batch-" + t);
-                threads[t - 1].setDaemon(true);
-                threads[t - 1].start();
-            }
+            team = new Workers(threads, "batch", this::work);
         }
 
         /** Every document's loss and gradient; then the gradients added into the model's, in document order. */
         void run() {
-            phase(DOCS);
-            if (grads != null) phase(SUM);
-        }
-
-        private static final int DOCS = 0, SUM = 1;
-        private volatile int phase;
-
-        /** Runs a phase on every thread, this one included, and returns when all are done. */
-        private void phase(int p) {
-            phase = p;
+            summing = false;
             next.set(0);
-            finished.set(0);
-            generation++;
-            for (Thread th : threads) java.util.concurrent.locks.LockSupport.unpark(th);
-            work(0, p);
-            for (int spins = 0; finished.get() < threads.length; spins++) { // a step is about a millisecond: spin first
-                if (spins < SPINS) Thread.onSpinWait(); else java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000);
-            }
-            if (failure != null) throw new IllegalStateException("a batch thread failed", failure);
+            team.run();
+            if (grads == null) return;
+            summing = true;
+            team.run();
         }
-
-        private static final int SPINS = 20_000;
 
         /**
-         * DOCS: documents, each taken by the first thread free (which one does not change its result); SUM:
-         * thread t's slice of the parameters, each
-         * gradient the sum of the documents' in document order (the same additions for any T).
+         * Thread t's part: documents, each taken by the first thread free (which one does not change its
+         * result); or its slice of the parameters, each gradient the sum of the documents' in document order.
          */
-        private void work(int t, int p) {
+        private void work(int t) {
             GPT w = workers[t];
             Tape tape = w.tape;
             int num_params = w.num_params;
-            if (p == SUM) {
+            if (summing) {
                 double[] g = workers[0].tape.grad;
                 int lo = (int) ((long) num_params * t / workers.length), hi = (int) ((long) num_params * (t + 1) / workers.length);
                 System.arraycopy(grads[0], lo, g, lo, hi - lo);
-                for (int b = 1; b < size; b++) {
-                    double[] gb = grads[b];
-                    for (int i = lo; i < hi; i++) g[i] += gb[i];
-                }
+                for (int b = 1; b < size; b++)
+                    for (int i = lo; i < hi; i++) g[i] += grads[b][i];
                 return;
             }
             if (t > 0) System.arraycopy(workers[0].tape.data, 0, tape.data, 0, num_params); // this step's parameters
-            for (int b = next.getAndIncrement(); b < size; b = next.getAndIncrement()) { // the next document no thread has taken
+            for (int b = next.getAndIncrement(); b < size; b = next.getAndIncrement()) {
                 tape.reset(); // CHANGE 8: the previous document's graph is overwritten, not collected
                 int loss = loss(w, tokens[b], n_tokens[b]);
                 tape.backward(tape.mul(loss, 1.0 / size));
@@ -896,29 +867,8 @@ public class microgpt_optimized implements Callable<Integer> {
             }
         }
 
-        private void loop(int t) {
-            int seen = 0;
-            while (true) {
-                for (int spins = 0; generation == seen; spins++) {
-                    if (closed) return;
-                    if (spins < SPINS) Thread.onSpinWait(); else java.util.concurrent.locks.LockSupport.park(this);
-                }
-                seen = generation;
-                try {
-                    work(t, phase);
-                } catch (Throwable e) {
-                    failure = e;
-                }
-                finished.incrementAndGet();
-                java.util.concurrent.locks.LockSupport.unpark(caller);
-            }
-        }
-
         @Override
-        public void close() {
-            closed = true;
-            for (Thread th : threads) java.util.concurrent.locks.LockSupport.unpark(th);
-        }
+        public void close() { team.close(); }
     }
 
     // ------------------------------------------------------------------------------------------

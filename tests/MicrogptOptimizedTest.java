@@ -307,7 +307,7 @@ class MicrogptOptimizedTest {
         microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
         try (microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, batchSize, threads, tok.max_len + 2)) {
             // reading another thread's counter allocates on this one: this thread's is read last before, first after
-            Thread[] others = batch.threads;
+            Thread[] others = batch.team.threads;
             long[] before = new long[others.length];
             long mine = 0;
             for (int step = 0; step < 400; step++) {

@@ -109,6 +109,23 @@ class SupportTest {
         assertEquals(Set.of(), TestSupport.listing(tmp), "nothing written");
     }
 
+    // ---- A team of threads ------------------------------------------------------------------------
+
+    @Test
+    void aTeamRunsItsTaskOnEveryThreadEveryTimeAndPassesOnAFailure() {
+        int[] runs = new int[3];
+        try (Workers team = new Workers(3, "test", t -> runs[t]++)) {
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+                for (int i = 0; i < 2_000; i++) team.run(); // back to back: a thread that missed a run would hang here
+            });
+        }
+        assertArrayEquals(new int[]{2_000, 2_000, 2_000}, runs);
+        try (Workers failing = new Workers(2, "failing", t -> { if (t == 1) throw new ArithmeticException("boom"); })) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, failing::run);
+            assertEquals("boom", e.getCause().getMessage());
+        }
+    }
+
     // ---- The command that resumes an interrupted run ---------------------------------------------
 
     @Test
