@@ -9,9 +9,8 @@
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData
 // CHANGE 11: javac compiles string concatenation to StringBuilder calls instead of invokedynamic,
 // whose every call site builds code the first time it runs (~3 ms for the first sample line).
-// CHANGE 15: the JVM for a half-second run: the serial collector (no GC threads) and a small initial heap
-// that grows only if a larger model needs it (up to 75% of RAM), C1 only (a 1000-step run is over
-// before C2's code would pay back its compiling).
+// CHANGE 15: the JVM for a short run: the serial collector (no GC threads), a small initial heap that grows
+// only if a larger model needs it (up to 75% of RAM), C1 only (the default run ends before C2 would pay).
 
 /*
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
@@ -626,12 +625,9 @@ public class microgpt_optimized implements Callable<Integer> {
             wte = model.wte; wpe = model.wpe; lm_head = model.lm_head;
             attn_wq = model.attn_wq; attn_wk = model.attn_wk; attn_wv = model.attn_wv;
             attn_wo = model.attn_wo; mlp_fc1 = model.mlp_fc1; mlp_fc2 = model.mlp_fc2;
-            num_params = model.num_params;
-            tape.mark = num_params;
+            tape.mark = num_params = model.num_params;
             cache = new KVCache(n_layer, block_size, model.cache.flat);
-            head_weights = new int[n_head];
-            losses = new int[block_size];
-            probs = new double[vocab_size];
+            head_weights = new int[n_head]; losses = new int[block_size]; probs = new double[vocab_size];
         }
 
         /**
@@ -798,12 +794,10 @@ public class microgpt_optimized implements Callable<Integer> {
     }
 
     /**
-     * CHANGE 16: a step's B documents on T threads, with the same bits for any T. Each thread has a GPT of
-     * its own (a tape with a copy of the parameters, a KV cache); each document is taken by the first thread
-     * free, its loss and gradient computed on that thread's tape from the same parameters, so they do not
-     * depend on which thread or how many. Each document's gradient goes to a buffer of its own (B buffers
-     * of the parameters' size), and the buffers are added into the model's gradients in document order,
-     * each thread a slice of the parameters. With one document, its gradient is computed in place.
+     * CHANGE 16: a step's B documents on T threads, the same bits for any T. Each thread has a GPT of its own
+     * (its tape holds a copy of the parameters); a document's loss and gradient come from the parameters and
+     * the document alone, whichever thread takes it. Each gradient goes to a buffer of its own, and the
+     * buffers are added up in document order. With one document, its gradient is computed in place.
      */
     static final class Batch implements AutoCloseable {
         final int size;          // B, documents per step
@@ -813,8 +807,8 @@ public class microgpt_optimized implements Callable<Integer> {
         final Workers team;      // the threads, made once (support/Workers.java)
         private final GPT[] workers;     // each thread's GPT; workers[0] is the model, on the calling thread
         private final double[][] grads;  // each document's gradient, when B > 1
-        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        private boolean summing;         // the phase the team runs: the documents, or the sum of their gradients
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(); // document
+        private boolean summing;         // the team's phase: the documents, or the sums of their gradients
 
         Batch(GPT model, int size, int threads, int max_tokens) {
             this.size = size;
@@ -838,10 +832,7 @@ public class microgpt_optimized implements Callable<Integer> {
             team.run();
         }
 
-        /**
-         * Thread t's part: documents, each taken by the first thread free (which one does not change its
-         * result); or its slice of the parameters, each gradient the sum of the documents' in document order.
-         */
+        /** Thread t's part: the next documents no thread has taken; or its slice of the gradients' sums. */
         private void work(int t) {
             GPT w = workers[t];
             Tape tape = w.tape;
@@ -867,8 +858,7 @@ public class microgpt_optimized implements Callable<Integer> {
             }
         }
 
-        @Override
-        public void close() { team.close(); }
+        @Override public void close() { team.close(); }
     }
 
     // ------------------------------------------------------------------------------------------
