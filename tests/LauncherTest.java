@@ -132,4 +132,54 @@ class LauncherTest {
         assertTrue(o.out().contains("==> \"Value(data=2.0, grad=5.0)\""), o.out());
         assertFalse(o.out().contains("Error"), o.out());
     }
+
+    /** A JDK 25 or later on this machine (its release file says so), or null. */
+    static Path jdk25() throws IOException {
+        for (Path dir : List.of(Path.of("/usr/lib/jvm"), Path.of(System.getProperty("user.home"), ".jbang", "cache", "jdks"))) {
+            if (!Files.isDirectory(dir)) continue;
+            try (var homes = Files.list(dir)) {
+                for (Path home : homes.sorted().toList()) {
+                    Path release = home.resolve("release");
+                    if (!Files.isRegularFile(release) || !Files.isExecutable(home.resolve("bin/java"))) continue;
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
+                    if (m.find() && Integer.parseInt(m.group(1)) >= 25) return home;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** On JDK 25, ./jbang makes an engine's AOT cache after its first run, uses it after, and ignores a damaged one. */
+    @Test
+    void onJdk25TheEnginesStartFromAnAotCacheMadeOnFirstUse(@TempDir Path tmp) throws Exception {
+        Path jdk = jdk25();
+        Assumptions.assumeTrue(jdk != null, "no JDK 25 or later on this machine");
+        Path dir = REPO.resolve(".tools/aot");
+        java.util.function.Supplier<Set<Path>> caches = () -> {
+            try (var files = Files.list(dir)) { return new HashSet<>(files.filter(p -> p.toString().endsWith(".aot")).toList()); }
+            catch (IOException e) { return new HashSet<>(); }
+        };
+        for (Path old : caches.get()) // start from no cache for microgpt.java (a cache is only ever a faster start)
+            if (old.getFileName().toString().startsWith("mgpt.microgpt-")) Files.delete(old);
+        Set<Path> before = caches.get();
+        Map<String, String> env = Map.of("JAVA_HOME", jdk.toString());
+        String[] run = {launcher(), REPO.resolve("microgpt.java").toString(), "--input", TestSupport.tinyNames().toAbsolutePath().toString(),
+                "--steps", "3", "--samples", "2"};
+        Result first = sh(tmp, "", env, run);
+        assertEquals(0, first.exit(), first.out());
+        Path made = null;
+        for (long deadline = System.nanoTime() + 120_000_000_000L; made == null && System.nanoTime() < deadline; Thread.sleep(100)) {
+            Set<Path> now = caches.get();
+            now.removeAll(before);
+            made = now.stream().filter(p -> p.getFileName().toString().startsWith("mgpt.microgpt-")).findFirst().orElse(null);
+        }
+        assertNotNull(made, "a cache for mgpt.microgpt in " + dir);
+        try {
+            assertEquals(first, sh(tmp, "", env, run), "the same output from the cache");
+            Files.write(made, new byte[4096]); // damaged
+            assertEquals(first, sh(tmp, "", env, run), "a damaged cache is ignored, silently");
+        } finally {
+            Files.deleteIfExists(made);
+        }
+    }
 }
