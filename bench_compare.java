@@ -785,8 +785,7 @@ public class bench_compare implements Callable<Integer> {
     /** Writes content to tmp and renames it to target: readable by all (rw-r--r--), as the engines' model files. */
     static void commit(Path tmp, Path target, String content) throws IOException {
         Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Cli.readableByAll(tmp);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Cli.moveIntoPlace(tmp, target);
     }
 
     List<Area> validate() {
@@ -809,7 +808,7 @@ public class bench_compare implements Callable<Integer> {
     static Path outputTarget(String option, Path target, String example) {
         Cli.checkOutput(option, target, example);
         try {
-            Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+            Path tmp = Cli.tempBeside(target);
             tmp.toFile().deleteOnExit();
             return tmp;
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -72,11 +73,20 @@ public final class Cli {
             throw UserError.usage(option + " " + target + " is not writable; choose another path");
     }
 
-    /** A temporary file is created readable by its owner only; the file it becomes is readable by all (rw-r--r--). */
-    static void readableByAll(Path tmp) {
+    /**
+     * Every file the scripts write is written whole or not at all: to a temporary file beside the target
+     * (tempBeside), then renamed into place (moveIntoPlace), readable by all (rw-r--r--; a temporary file is
+     * created readable by its owner only).
+     */
+    static Path tempBeside(Path target) throws IOException {
+        return Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+    }
+
+    static void moveIntoPlace(Path tmp, Path target) throws IOException {
         try {
             Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         } catch (UnsupportedOperationException | IOException notPosix) { }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Standard output in UTF-8, whatever the platform's default: names may be any Unicode. */

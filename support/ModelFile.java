@@ -56,7 +56,7 @@ public final class ModelFile {
         StringBuilder json = new StringBuilder(header.toString());
         while (json.length() % 8 != 0) json.append(' '); // the header is padded to 8 bytes, as safetensors does
         byte[] h = json.toString().getBytes(StandardCharsets.UTF_8);
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+        Path tmp = Cli.tempBeside(target);
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
                 out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
@@ -71,8 +71,7 @@ public final class ModelFile {
                     out.write(b.array());
                 }
             }
-            Cli.readableByAll(tmp);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Cli.moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
         }

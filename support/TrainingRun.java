@@ -138,10 +138,9 @@ final class TrainingRun implements AutoCloseable {
         Path tmp = null;
         try (InputStream in = TrainingRun.class.getResourceAsStream("/names.txt")) {
             if (in == null) throw new IOException("names.txt is missing from this script's jar");
-            tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+            tmp = Cli.tempBeside(target);
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Cli.readableByAll(tmp);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            Cli.moveIntoPlace(tmp, target);
         } catch (IOException | SecurityException e) {
             throw UserError.input("cannot write " + target + " (" + e.getMessage() + "); pass a names file with --input FILE");
         } finally {
@@ -361,7 +360,7 @@ final class TrainingRun implements AutoCloseable {
             if (target == null) return new LossLog(null, null, null);
             Cli.checkOutput("--loss-log", target, "losses.csv");
             try {
-                Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+                Path tmp = Cli.tempBeside(target);
                 BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
                 w.write("step,loss\n");
                 for (String row : earlierRows(target, first_step)) w.write(row + "\n");
@@ -389,11 +388,10 @@ final class TrainingRun implements AutoCloseable {
         void checkpoint() throws IOException {
             if (writer == null) return;
             writer.flush();
-            Path copy = Files.createTempFile(tmp.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+            Path copy = Cli.tempBeside(target);
             try {
                 Files.copy(tmp, copy, StandardCopyOption.REPLACE_EXISTING);
-                Cli.readableByAll(copy);
-                Files.move(copy, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Cli.moveIntoPlace(copy, target);
             } finally {
                 Files.deleteIfExists(copy);
             }
@@ -402,8 +400,7 @@ final class TrainingRun implements AutoCloseable {
         void commit() throws IOException {
             if (writer == null) return;
             writer.close();
-            Cli.readableByAll(tmp);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Cli.moveIntoPlace(tmp, target);
         }
 
         void discard() {
