@@ -28,6 +28,7 @@ final class TrainingRun implements AutoCloseable {
     final long seed;            // the options', or the resumed run's
     final int first_step, num_steps; // steps first_step .. num_steps-1 are this run's
     final int batch_size;       // documents per step: the options', or the resumed run's
+    private final boolean needsData; // false for a loaded model that only samples
     private final Options o;
     private final String name;  // the command's name, for messages
     private final ModelFile file; // --load or --resume, else null
@@ -59,6 +60,7 @@ final class TrainingRun implements AutoCloseable {
         num_steps = o.resume != null ? (int) file.metaLong("total_steps") : o.load != null && !given.hasMatchedOption("--steps") ? 0 : o.steps;
         first_step = o.resume != null ? (int) file.metaLong("step") : 0;
         batch_size = o.resume != null ? file.batchSize() : o.batchSize;
+        needsData = file == null || num_steps > 0 || o.resume != null;
         log = LossLog.open(o.lossLog, first_step); // fails now, not after training, if it cannot be written
         time = new Timing(o.timing);
     }
@@ -89,14 +91,14 @@ final class TrainingRun implements AutoCloseable {
 
     /** The input's text (--input, else input.txt); "" when a loaded model only samples, and needs no data. */
     String text() {
-        return file != null && num_steps == 0 && o.resume == null ? "" : readInput(inputPath(), o.input == null);
+        return needsData ? readInput(inputPath(), o.input == null) : "";
     }
 
     private Path inputPath() { return o.input == null ? Path.of(DEFAULT_INPUT) : o.input; }
 
     /** The documents, in file order, once checked: there are some (when data is needed), and a resumed run's are its own. */
     List<String> docs(List<String> docs) {
-        if (file != null && num_steps == 0 && o.resume == null) return docs;
+        if (!needsData) return docs;
         if (docs.isEmpty())
             throw UserError.input("input " + inputPath() + " has no documents (it is empty or only blank lines); put one document per line");
         if (o.save != null || o.resume != null) data_hash = dataHash(docs); // only a model file keeps it
