@@ -500,10 +500,9 @@ public class bench_compare implements Callable<Integer> {
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("report is not a JSON object: " + abbreviate(line.substring(REPORT_PREFIX.length())));
             }
-            for (java.lang.reflect.RecordComponent c : Report.class.getRecordComponents())
+            for (java.lang.reflect.RecordComponent c : Report.class.getRecordComponents()) { // each field there, and of its type
                 if (!json.has(c.getName()) && !c.getName().equals("losses"))
                     throw new IllegalArgumentException("report has no field '" + c.getName() + "'");
-            for (java.lang.reflect.RecordComponent c : Report.class.getRecordComponents()) {
                 try {
                     GSON.fromJson(json.get(c.getName()), c.getGenericType());
                 } catch (RuntimeException e) { // JsonParseException, NumberFormatException
