@@ -308,8 +308,7 @@ abstract class CliContract {
         assertEquals(Set.of("ck.safetensors", "full.csv", "part.csv", "out.txt", "err.txt"), TestSupport.listing(tmp), "no temporary file left");
 
         // resumed by hand, with a new loss log: it holds the steps after the checkpoint
-        String[] threadsOnly = Arrays.stream(extraWhole).filter(a -> !a.equals("--batch-size") && !a.equals("3")).toArray(String[]::new);
-        TestSupport.Run resumed = run(TestSupport.concat(TestSupport.concat(sampling, threadsOnly), "--input", tiny(), "--resume",
+        TestSupport.Run resumed = run(TestSupport.concat(TestSupport.concat(sampling, extraWhole), "--input", tiny(), "--resume",
                 ck.toString(), "--loss-log", rest.toString()));
         assertEquals(0, resumed.exit(), resumed.err());
         List<Double> before = TestSupport.readLossLog(part);
