@@ -358,7 +358,7 @@ class BenchCompareTest {
 
     @Test
     void engineOptionsConstantsMatchTheScriptHeaders() throws IOException {
-        Path repo = TestSupport.TESTS.toAbsolutePath().normalize().getParent();
+        Path repo = TestSupport.REPO;
         assertEquals("//JAVA_OPTIONS " + microgpt.JAVA_OPTIONS, javaOptionsLine(repo.resolve("microgpt.java")));
         assertEquals("//JAVA_OPTIONS " + microgpt_optimized.JAVA_OPTIONS, javaOptionsLine(repo.resolve("microgpt_optimized.java")));
         assertEquals(String.join(" ", bench_compare.SAME_JVM_OPTIONS), bench_compare.SAME_JVM_OPTIONS_TEXT);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * working directory, through the catalog, from a URL, as an installed command, and as a JShell session.
  */
 class LauncherTest {
-    static final Path REPO = TestSupport.TESTS.toAbsolutePath().normalize().getParent();
+    static final Path REPO = TestSupport.REPO;
 
     /** What a command printed (stdout and stderr together) and its exit code. */
     record Result(int exit, String out) { }

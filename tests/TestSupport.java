@@ -16,6 +16,9 @@ final class TestSupport {
     /** The tests/ folder, whether the suite runs from the repo root or from tests/. */
     static final Path TESTS = Files.isDirectory(Path.of("tests", "golden")) ? Path.of("tests") : Path.of(".");
 
+    /** The repository's root, absolute. */
+    static final Path REPO = TESTS.toAbsolutePath().normalize().getParent();
+
     static final String NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d";
 
     static Path golden(String file) { return TESTS.resolve("golden").resolve(file); }
@@ -24,7 +27,7 @@ final class TestSupport {
 
     /** The makemore names.txt that the repository carries (data/names.txt), checked by its sha256. */
     static Path namesTxt() {
-        Path p = TESTS.toAbsolutePath().normalize().getParent().resolve("data").resolve("names.txt");
+        Path p = REPO.resolve("data").resolve("names.txt");
         assertEquals(NAMES_SHA256, sha256(p), p + " is the makemore names.txt of commit 988aa59");
         return p;
     }
