@@ -3,14 +3,13 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS com.google.code.gson:gson:2.13.2
 //SOURCES support/Cli.java support/Config.java support/ModelFile.java support/PyRandom.java support/Python.java support/TrainingRun.java
-//SOURCES support/Workers.java
+//SOURCES support/Workers.java support/Relaunch.java
 //FILES names.txt=data/names.txt
 //COMPILE_OPTIONS -XDstringConcat=inline
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData
 // CHANGE 11: javac compiles string concatenation to StringBuilder calls instead of invokedynamic,
 // whose every call site builds code the first time it runs (~3 ms for the first sample line).
-// CHANGE 15: the JVM for a short run: the serial collector (no GC threads), a small initial heap that grows
-// only if a larger model needs it (up to 75% of RAM), C1 only (the default run ends before C2 would pay).
+// CHANGE 15: serial GC, a small heap that grows, C1 only (C2 would not pay in a short run); a long run restarts with C2.
 
 /*
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
@@ -51,11 +50,13 @@ public class microgpt_optimized implements Callable<Integer> {
 
     enum KVLayout { nested, flat }
 
-    /** The //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
-    static final String JAVA_OPTIONS = // CHANGE 15
-            "-XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData";
+    /** CHANGE 15: the //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
+    static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData";
 
-    public static void main(String... args) { System.exit(Cli.run(new microgpt_optimized(), args)); }
+    public static void main(String... args) {
+        Relaunch.ifLongRun(args); // CHANGE 15: a long run goes on in a new JVM with C2 (support/Relaunch.java)
+        System.exit(Cli.run(new microgpt_optimized(), args));
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -84,7 +85,7 @@ public class microgpt_optimized implements Callable<Integer> {
             // Repeat in sequence: a batch of documents per step (one, as in the Python, by default), forward, backward, Adam
             Adam adam = new Adam(model.tape, model.num_params); // CHANGE 7
             run.training(tok.uchars, random, model::weights, adam.m, adam.v); // what --save keeps and --resume restores
-            Batch batch = new Batch(model, run.batch_size, workers, tok.max_len + 2); // CHANGE 8, 17: buffers, tapes, threads made once
+            Batch batch = new Batch(model, run.batch_size, workers, tok.max_len + 2); // CHANGE 8, 16: buffers, tapes, threads made once
             for (int step = run.first_step; step < run.num_steps; step++) {
                 for (int b = 0; b < batch.size; b++) // CHANGE 8: into the batch's token buffers
                     batch.n_tokens[b] = tok.encode(docs.get(run.doc(step, b, docs.size())), batch.tokens[b]);
@@ -857,7 +858,6 @@ public class microgpt_optimized implements Callable<Integer> {
                 }
             }
         }
-
         @Override public void close() { team.close(); }
     }
 

@@ -321,7 +321,10 @@ final class TrainingRun implements AutoCloseable {
 
     // ---- The helpers behind it -------------------------------------------------------------------
 
-    /** --timing: the time from JVM start to the options, then the wall time of each phase; on stderr at the end. */
+    /**
+     * --timing: the time from JVM start to the options (from the first JVM's start when the run was relaunched
+     * for C2: support/Relaunch.java), then the wall time of each phase; on stderr at the end.
+     */
     private static final class Timing {
         private final boolean on;
         private final StringBuilder report = new StringBuilder("timing:");
@@ -330,9 +333,12 @@ final class TrainingRun implements AutoCloseable {
         Timing(boolean on) {
             this.on = on;
             if (!on) return;
-            long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+            String relaunched = System.getProperty(Relaunch.STARTED);
+            long jvmStart = relaunched != null ? Long.parseLong(relaunched)
+                    : java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
             last = System.nanoTime();
-            report.append(String.format(Locale.ROOT, " JVM and options %d ms,", System.currentTimeMillis() - jvmStart));
+            report.append(String.format(Locale.ROOT, " JVM and options %d ms%s,", System.currentTimeMillis() - jvmStart,
+                    relaunched != null ? " (a long run: two JVMs, the second with C2)" : ""));
         }
 
         void phase(String name) {

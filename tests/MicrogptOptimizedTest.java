@@ -340,6 +340,74 @@ class MicrogptOptimizedTest {
         microgpt_optimized.trainStep(batch, adam, step, 1200);
     }
 
+    // ---- As shipped: C1 only, and a long run relaunched with C2 (CHANGE 15, support/Relaunch.java) ----
+
+    /** The engine in a JVM of its own with its //JAVA_OPTIONS (C1 only), as JBang starts it; output to files in dir. */
+    static Process asShipped(Path dir, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+        cmd.addAll(List.of(microgpt_optimized.JAVA_OPTIONS.split(" ")));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), microgpt_optimized.class.getName()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile()).start();
+    }
+
+    /** The JVM a relaunching one started (waits for it). */
+    static ProcessHandle secondJvm(Process first) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            Optional<ProcessHandle> child = first.toHandle().children().findFirst();
+            if (child.isPresent()) return child.get();
+            assertTrue(first.isAlive(), "the first JVM ended without starting a second");
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no second JVM within a minute");
+    }
+
+    @Test
+    void aLongRunGoesOnInAJvmWithC2AndGivesTheSameResults(@TempDir Path tmp) throws Exception {
+        String[] longRun = {"--input", TestSupport.tinyNames().toString(), "--n-embd", "64", "--steps", "800", "--samples", "3"};
+        assertTrue(Relaunch.work(longRun) >= Relaunch.LONG_RUN);
+        Process p = asShipped(tmp, TestSupport.concat(longRun, "--timing"));
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+        String err = Files.readString(tmp.resolve("err.txt"));
+        assertEquals(0, p.exitValue(), err);
+        assertTrue(err.matches("timing: JVM and options \\d+ ms \\(a long run: two JVMs, the second with C2\\), data .*\n"), err);
+        assertEquals(run(longRun).out(), Files.readString(tmp.resolve("out.txt")), "the same as in one JVM");
+
+        Process q = asShipped(tmp, "--input", TestSupport.tinyNames().toString(), "--steps", "20", "--samples", "0", "--timing");
+        assertTrue(q.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        err = Files.readString(tmp.resolve("err.txt"));
+        assertEquals(0, q.exitValue(), err);
+        assertTrue(err.matches("timing: JVM and options \\d+ ms, data .*\n"), "a short run stays in its JVM: " + err);
+    }
+
+    @Test
+    void theRelaunchedRunStopsWithTheFirstJvm(@TempDir Path tmp) throws Exception {
+        Path ck = tmp.resolve("ck.safetensors");
+        String[] longRun = {"--input", TestSupport.tinyNames().toString(), "--n-embd", "64", "--steps", "1000000", "--samples", "0"};
+        Process p = asShipped(tmp, TestSupport.concat(longRun, "--save", ck.toString(), "--save-every", "20"));
+        ProcessHandle second = secondJvm(p);
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.exists(ck) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+            p.destroy(); // SIGTERM to the first JVM: passed on, the second saves the run and says how to resume it
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            String err = Files.readString(tmp.resolve("err.txt"));
+            assertEquals(143, p.exitValue(), err);
+            assertTrue(err.matches("(?s).*microgpt-optimized: stopped after step \\d+ of 1000000 and saved the run to .*--resume .*\n"), err);
+            assertFalse(second.isAlive());
+
+            Process k = asShipped(tmp, longRun);
+            second = secondJvm(k);
+            k.destroyForcibly(); // SIGKILL: nothing is passed on, and the second JVM halts by itself
+            assertTrue(k.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertNotNull(second.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS)); // its run would take minutes
+            assertFalse(second.isAlive());
+        } finally {
+            second.destroyForcibly();
+        }
+    }
+
     // ---- Data and tokenizer: the optimized loading gives what microgpt.java's gives ------------
 
     @Test

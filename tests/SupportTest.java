@@ -137,4 +137,31 @@ class SupportTest {
         assertEquals("'it'\\''s'", TrainingRun.quote("it's"));
         assertEquals("'$HOME'", TrainingRun.quote("$HOME"));
     }
+
+    // ---- A long run relaunches with C2 --------------------------------------------------------------
+
+    @Test
+    void aRunsWorkComesFromItsOptionsAndTheirDefaults() {
+        assertEquals(1000.0 * 16 * 16, Relaunch.work(new String[0])); // the default run: far below a long run
+        assertTrue(Relaunch.work(new String[0]) < Relaunch.LONG_RUN);
+        assertEquals(3000.0 * 4 * 2 * 64 * 64, Relaunch.work(new String[]{"--steps", "3000", "--batch-size=4", "--n-layer", "2", "--n-embd=64"}));
+        assertEquals(1000.0 * 64 * 64, Relaunch.work(new String[]{"--n-embd", "32", "--n-embd", "64"}), "the last one counts, as in picocli");
+        assertEquals(1000.0 * 16 * 16, Relaunch.work(new String[]{"--steps", "x", "--n-embd"}), "not an int: picocli will say so");
+    }
+
+    @Test
+    void theNewJvmIsThisOneWithoutTheC1Limit() {
+        String[] args = {"--steps", "5000", "--prompt", "-XX:TieredStopAtLevel=1"};
+        String[] all = TestSupport.concat(new String[]{"-XX:+UseSerialGC", Relaunch.C1_ONLY, "-XX:-UsePerfData", "-cp", "a.jar",
+                "mgpt.microgpt_optimized"}, args);
+        assertEquals(List.of("/jdk/bin/java", "-D" + Relaunch.STARTED + "=123", "-D" + Relaunch.FIRST + "=" + ProcessHandle.current().pid(),
+                "-XX:+UseSerialGC", "-XX:-UsePerfData", "-cp", "a.jar",
+                "mgpt.microgpt_optimized", "--steps", "5000", "--prompt", "-XX:TieredStopAtLevel=1"), Relaunch.command("/jdk/bin/java", all, args, 123));
+        String[] tiered = TestSupport.concat(new String[]{Relaunch.C1_ONLY, "-XX:TieredStopAtLevel=4", "-cp", "a.jar", "M"}, args);
+        assertNull(Relaunch.command("/jdk/bin/java", tiered, args, 0), "already has C2");
+        assertNull(Relaunch.command("/jdk/bin/java", TestSupport.concat(new String[]{"-cp", "a.jar", "M"}, args), args, 0), "already has C2");
+        assertNull(Relaunch.command("/jdk/bin/java", new String[]{Relaunch.C1_ONLY, "-cp", "a.jar", "M", "--steps"}, args, 0),
+                "its command line cut short");
+        assertNull(Relaunch.command(null, all, args, 0), "no java to run");
+    }
 }
