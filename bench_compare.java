@@ -815,6 +815,11 @@ public class bench_compare implements Callable<Integer> {
         }
     }
 
+    /** As shipped, what the optimized engine's main does with a long run (CHANGE 15), which a row's child never is. */
+    static final String LONG_RUNS = String.format(Locale.ROOT, "a run of microgpt_optimized.java whose steps x batch size x layers "
+            + "x width^2 reach %.0e restarts in a JVM without %s (C2, support/Relaunch.java); these rows ran as a shorter run "
+            + "does; --jvm-args=-XX:TieredStopAtLevel=4 measures the other", Relaunch.LONG_RUN, Relaunch.C1_ONLY);
+
     /** The JVM options of a child running this variant: the mode's, then --jvm-args. */
     List<String> childJvmOptions(String variant) {
         List<String> opts = new ArrayList<>(asShipped
@@ -965,6 +970,7 @@ public class bench_compare implements Callable<Integer> {
         out.printf("mode: %s (%s)%n", mode(), asShipped ? "each engine's own //JAVA_OPTIONS" : "the same JVM options for every child");
         out.printf("jvm: %s %s%n", System.getProperty("java.vm.name"), System.getProperty("java.version"));
         optionSets(rows).forEach((opts, vs) -> out.printf("jvm options (%s): %s%n", String.join(", ", vs), opts.isEmpty() ? "(none)" : opts));
+        if (asShipped) out.printf("long runs (MOD): %s%n", LONG_RUNS);
         out.printf("config: %s%n%n", configLine());
 
         out.printf("Time per run: cold = first run of a fresh JVM (median over the forks); steady = after warm-up, over the "
@@ -1076,6 +1082,7 @@ public class bench_compare implements Callable<Integer> {
         jvm.add("args", strings(extraJvmArgs()));
         jvm.add("orig_args", strings(childJvmOptions("ORIG")));
         jvm.add("mod_args", strings(childJvmOptions("MOD")));
+        if (asShipped) jvm.addProperty("mod_long_runs", LONG_RUNS);
         root.add("jvm", jvm);
         JsonArray results = new JsonArray();
         for (Row r : rows) {

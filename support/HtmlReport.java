@@ -216,7 +216,8 @@ final class HtmlReport {
                 + ".ci{stroke:#424242;stroke-width:2}.cold{fill:#fff;stroke:#757575;stroke-width:2}p.note{color:#555;font-size:14px}</style>\n");
         s.append("</head><body>\n<h1>microgpt.java (ORIG) vs microgpt_optimized.java (MOD, MOD_FLAT)</h1>\n");
         s.append("<p class='note'>Mode <b>").append(esc(b.mode())).append("</b>: ")
-                .append(b.asShipped ? "each engine's rows ran with that engine's own //JAVA_OPTIONS." : "every child JVM ran with the same options.")
+                .append(b.asShipped ? "each engine's rows ran with that engine's own //JAVA_OPTIONS; " + esc(bench_compare.LONG_RUNS) + "."
+                        : "every child JVM ran with the same options.")
                 .append(" Every row ran in ").append(b.forks).append(" fresh JVM(s), each: one cold run (the JVM's first), ")
                 .append("warm-up until the JIT was quiet, then ").append(b.reps).append(" measured runs. ").append(esc(System.getProperty("java.vm.name") + " " + System.getProperty("java.version")))
                 .append(".</p>\n");

@@ -273,6 +273,10 @@ class BenchCompareTest {
         assertEquals(expectOrig, orig);
         assertEquals(expectMod, mod);
         assertTrue(r.out().contains("jvm options (ORIG): " + microgpt.JAVA_OPTIONS + " -Dbench.test=1"), r.out());
+        // and what a long run does instead (CHANGE 15), which no row's child is
+        assertTrue(r.out().contains("long runs (MOD): a run of microgpt_optimized.java whose steps x batch size x layers x width^2 "
+                + "reach 3e+06 restarts in a JVM without -XX:TieredStopAtLevel=1"), r.out());
+        assertEquals(bench_compare.LONG_RUNS, root.getAsJsonObject("jvm").get("mod_long_runs").getAsString());
     }
 
     @Test
