@@ -19,7 +19,7 @@ final class Relaunch {
 
     static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
     /** Set in a relaunched JVM: when the first JVM started (epoch ms), so --timing counts the whole start-up. */
-    static final String STARTED = "mgpt.relaunched.at";
+    static final String STARTED = TrainingRun.RELAUNCHED_AT;
     /** Set in a relaunched JVM: the first JVM's process id. */
     static final String FIRST = "mgpt.relaunched.by";
     /**

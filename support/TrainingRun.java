@@ -321,6 +321,9 @@ final class TrainingRun implements AutoCloseable {
 
     // ---- The helpers behind it -------------------------------------------------------------------
 
+    /** Set by support/Relaunch.java in a JVM it starts for a long run: when the first JVM started (epoch ms). */
+    static final String RELAUNCHED_AT = "mgpt.relaunched.at";
+
     /**
      * --timing: the time from JVM start to the options (from the first JVM's start when the run was relaunched
      * for C2: support/Relaunch.java), then the wall time of each phase; on stderr at the end.
@@ -333,7 +336,7 @@ final class TrainingRun implements AutoCloseable {
         Timing(boolean on) {
             this.on = on;
             if (!on) return;
-            String relaunched = System.getProperty(Relaunch.STARTED);
+            String relaunched = System.getProperty(RELAUNCHED_AT);
             long jvmStart = relaunched != null ? Long.parseLong(relaunched)
                     : java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
             last = System.nanoTime();
