@@ -360,7 +360,7 @@ public class bench_compare implements Callable<Integer> {
 
         public Workload trainSteps() {
             microgpt_optimized.GPT model = model();
-            microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
+            microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape);
             microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, 1, 1, tok.max_len + 2); // one document a step
             return new Workload() {
                 final double[] losses = new double[steps];

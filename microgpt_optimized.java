@@ -83,7 +83,7 @@ public class microgpt_optimized implements Callable<Integer> {
             out.println("num params: " + model.num_params); // CHANGE 7: the parameters are the tape's first nodes
 
             // Repeat in sequence: a batch of documents per step (one, as in the Python, by default), forward, backward, Adam
-            Adam adam = new Adam(model.tape, model.num_params); // CHANGE 7
+            Adam adam = new Adam(model.tape); // CHANGE 7
             run.training(tok.uchars, random, model::weights, adam.m, adam.v); // what --save keeps and --resume restores
             Batch batch = new Batch(model, run.batch_size, workers, tok.max_len + 2); // CHANGE 8, 16: buffers, tapes, threads made once
             for (int step = run.first_step; step < run.num_steps; step++) {
@@ -218,10 +218,10 @@ public class microgpt_optimized implements Callable<Integer> {
         // gradient per edge; the backward pass derives each local gradient from the node's op.
         static final byte LEAF = 0, ADD = 1, SUB = 2, MUL = 3, ADD_CONST = 4, MUL_CONST = 5, POW = 6, LOG = 7,
                 EXP = 8, RELU = 9, NEG = 10, DOT = 11, DOT_GATHER = 12, SUM = 13, SUM_GATHER = 14, LSE = 15,
-                DOT_ROWS4 = 16,
                 // CHANGE 14: runs. An elementwise op over a vector is one node per element, as always,
                 // but only the run's last node holds the op; the others are PART, done with it.
-                PART = 17, ADD_VV = 18, ADD_VC = 19, MUL_VS = 20, MUL_VC = 21, EXP_V = 22, RELU_V = 23;
+                PART = 17, ADD_VV = 18, ADD_VC = 19, MUL_VS = 20, MUL_VC = 21, EXP_V = 22, RELU_V = 23,
+                MATVEC = 24, ROW = 25; // CHANGE 13, 17: a matrix-vector product's outputs; a row of parameters
 
         public double[] data; // scalar value of each node, computed in the forward pass
         public double[] grad; // d(loss)/d(node), computed in the backward pass
@@ -231,8 +231,13 @@ public class microgpt_optimized implements Callable<Integer> {
         int[] gather;    // node indices of gathered operands (DOT_GATHER, SUM_GATHER)
         double[] saved;  // floats a fused op keeps for its backward (LSE: the softmax)
         int size, gatherSize, savedSize;
-        int mark;        // nodes below the mark (the parameters) survive reset()
         boolean grad_enabled = true; // CHANGE 6: when false, nodes get values but record no op
+        // CHANGE 17: the parameters are not nodes: each row of each matrix is an array of its own, its values
+        // in rows and its gradients in row_grads (a matrix is a range of rows). The products' backward loops
+        // then run over whole arrays from index 0, the shape C2 vectorizes; over slices of one array at two
+        // offsets, a loop stays scalar (docs/jvm.md). xs and gxs hold a product's input and its gradient.
+        public double[][] rows, row_grads;
+        private double[] xs = new double[0], gxs = new double[0];
 
         public Tape(int capacity) {
             data = new double[capacity]; grad = new double[capacity]; op = new byte[capacity];
@@ -245,12 +250,12 @@ public class microgpt_optimized implements Callable<Integer> {
         int next() { return size; }
 
         /**
-         * CHANGE 8: forget every node above the mark; the arrays are reused, nothing is freed or
-         * allocated. Their gradients are zeroed here, in one fill, so recording a node stays cheap.
+         * CHANGE 8: forget every node; the arrays are reused, nothing is freed or allocated. Their
+         * gradients are zeroed here, in one fill, so recording a node stays cheap.
          */
         void reset() {
-            Arrays.fill(grad, mark, size, 0.0);
-            size = mark; gatherSize = 0; savedSize = 0;
+            Arrays.fill(grad, 0, size, 0.0);
+            size = 0; gatherSize = 0; savedSize = 0;
         }
 
         /** Records a node: its value, and (with gradients on) its op and the operands that op uses. */
@@ -381,32 +386,41 @@ public class microgpt_optimized implements Callable<Integer> {
             return push(DOT, s, x, y, count);
         }
 
+        /** CHANGE 17: row r of the parameters as a vector of nodes (an embedding); its gradients go back to the row. */
+        int row(int r) {
+            int out = run(ROW, rows[r].length, r, 0, 0);
+            System.arraycopy(rows[r], 0, data, out, rows[r].length);
+            return out;
+        }
+
         /**
-         * CHANGE 13: the dot nodes of a matrix-vector product, W (nout rows of nin nodes from w)
-         * times x, computed four rows at a time. Each row's sum is still 0.0 + w0*x0 + w1*x1 + ...
-         * in that order, so every value is bit-for-bit what dot() gives; but four independent sums
-         * are in flight at once, instead of one chain that waits for each addition to finish.
+         * CHANGE 3, 13: the nout outputs of a matrix-vector product, rows first_row.. of the parameters times
+         * x, each one node (a dot product), computed four rows at a time. Each row's sum is still
+         * 0.0 + w0*x0 + w1*x1 + ... in that order, so every value is bit-for-bit what dot() gives; but four
+         * independent sums are in flight at once, instead of one chain that waits for each addition to finish.
          */
-        int matvec(int w, int nout, int nin, int x) {
-            int out = size;
-            int o = 0;
+        int matvec(int first_row, int nout, int x) {
+            int out = run(MATVEC, nout, x, first_row, 0), nin = rows[first_row].length, o = 0;
+            double[] d = data;
             for (; o + 4 <= nout; o += 4) {
-                double[] d = data;
-                int r0 = w + o * nin, r1 = r0 + nin, r2 = r1 + nin, r3 = r2 + nin;
+                double[] w0 = rows[first_row + o], w1 = rows[first_row + o + 1], w2 = rows[first_row + o + 2], w3 = rows[first_row + o + 3];
                 double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
                 for (int i = 0; i < nin; i++) {
                     double xi = d[x + i];
-                    s0 += d[r0 + i] * xi;
-                    s1 += d[r1 + i] * xi;
-                    s2 += d[r2 + i] * xi;
-                    s3 += d[r3 + i] * xi;
+                    s0 += w0[i] * xi;
+                    s1 += w1[i] * xi;
+                    s2 += w2[i] * xi;
+                    s3 += w3[i] * xi;
                 }
-                push(PART, s0, r0, x, nin);
-                push(PART, s1, r1, x, nin);
-                push(PART, s2, r2, x, nin);
-                push(DOT_ROWS4, s3, r0, x, nin); // backward does all four rows here, in one pass
+                d[out + o] = s0; d[out + o + 1] = s1; d[out + o + 2] = s2; d[out + o + 3] = s3;
             }
-            for (; o < nout; o++) dot(w + o * nin, x, nin);
+            for (; o < nout; o++) {
+                double[] w = rows[first_row + o];
+                double s = 0.0;
+                for (int i = 0; i < nin; i++) s += w[i] * d[x + i];
+                d[out + o] = s;
+            }
+            if (xs.length < nin) { xs = new double[nin]; gxs = new double[nin]; } // the backward pass's scratch
             return out;
         }
 
@@ -463,7 +477,7 @@ public class microgpt_optimized implements Callable<Integer> {
             grad[out] = 1;
             int start = out;
             while (op[start] == PART) start++; // out is inside a run: start where the run is done
-            for (int i = start; i >= mark; i--) {
+            for (int i = start; i >= 0; i--) {
                 double g = grad[i];
                 int x = a[i], y = b[i];
                 switch (op[i]) {
@@ -483,22 +497,6 @@ public class microgpt_optimized implements Callable<Integer> {
                             grad[y + k] += data[x + k] * g;
                         }
                         break;
-                    case DOT_ROWS4: { // CHANGE 13: nodes i-3..i, rows x, x+cnt, x+2cnt, x+3cnt of W, times vector y
-                        int cnt = n[i], r1 = x + cnt, r2 = r1 + cnt, r3 = r2 + cnt;
-                        double g0 = grad[i - 3], g1 = grad[i - 2], g2 = grad[i - 1];
-                        for (int k = 0; k < cnt; k++) {
-                            double yk = data[y + k];
-                            grad[r3 + k] += yk * g;
-                            grad[r2 + k] += yk * g2;
-                            grad[r1 + k] += yk * g1;
-                            grad[x + k] += yk * g0;
-                            // the same additions, in the same order, as four DOT nodes visited in reverse
-                            grad[y + k] = (((grad[y + k] + data[r3 + k] * g) + data[r2 + k] * g2) + data[r1 + k] * g1)
-                                    + data[x + k] * g0;
-                        }
-                        i -= 3;
-                        break;
-                    }
                     case DOT_GATHER:
                         for (int k = 0, cnt = n[i]; k < cnt; k++) {
                             int yk = gather[y + k];
@@ -528,9 +526,33 @@ public class microgpt_optimized implements Callable<Integer> {
                     case RELU_V: { int o = i - n[i] + 1;
                         for (int k = n[i] - 1; k >= 0; k--) if (data[x + k] > 0) grad[x + k] += grad[o + k];
                         i = o; break; }
-                    default: break; // LEAF (parameters, constants) and PART (done at the end of its run)
+                    case ROW: { int o = i - n[i] + 1; double[] rg = row_grads[x]; // CHANGE 17
+                        for (int k = n[i] - 1; k >= 0; k--) rg[k] += grad[o + k];
+                        i = o; break; }
+                    case MATVEC: i = matvecBackward(i - n[i] + 1, n[i], x, y); break; // CHANGE 17
+                    default: break; // LEAF (inputs, constants) and PART (done at the end of its run)
                 }
             }
+        }
+
+        /**
+         * CHANGE 17: the backward pass of a product (outputs from node out, rows first_row.., input x), the last row
+         * first as separate dot nodes would be visited. Each row adds x * g to its gradients and its values * g to
+         * x's: both loops over whole arrays, vectorized by C2, with the same additions in the same order.
+         */
+        private int matvecBackward(int out, int nout, int x, int first_row) {
+            int nin = rows[first_row].length;
+            double[] xs = this.xs, gxs = this.gxs;
+            System.arraycopy(data, x, xs, 0, nin);
+            System.arraycopy(grad, x, gxs, 0, nin);
+            for (int r = nout - 1; r >= 0; r--) {
+                double g = grad[out + r];
+                double[] w = rows[first_row + r], wg = row_grads[first_row + r];
+                for (int k = 0; k < nin; k++) wg[k] += xs[k] * g;
+                for (int k = 0; k < nin; k++) gxs[k] += w[k] * g;
+            }
+            System.arraycopy(gxs, 0, grad, x, nin);
+            return out;
         }
     }
 
@@ -539,12 +561,12 @@ public class microgpt_optimized implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * CHANGE 9: a matrix of parameters is nout rows of nin consecutive nodes on the tape, and every
-     * vector the model computes is a run of consecutive nodes, named by its first node: a dot
-     * product reads two slices of one array, with no index lists and no objects in between.
+     * CHANGE 9: every vector the model computes is a run of consecutive nodes, named by its first node:
+     * a dot product reads two slices of one array, with no index lists and no objects in between.
+     * CHANGE 17: a matrix of parameters is nout consecutive rows of the tape's rows, each an array of nin.
      */
-    record Matrix(int base, int nout, int nin) {
-        int row(int o) { return base + o * nin; }
+    record Matrix(int first_row, int nout, int nin) {
+        int row(int o) { return first_row + o; }
     }
 
     /**
@@ -580,7 +602,7 @@ public class microgpt_optimized implements Callable<Integer> {
     public static final class GPT {
         final int n_layer, n_embd, block_size, n_head, head_dim, vocab_size;
         final Tape tape;
-        final int num_params; // the parameters are the first nodes of the tape, in microgpt.java's state_dict order
+        final int num_params; // in the tape's rows, in microgpt.java's state_dict order (CHANGE 17)
         // CHANGE 8: the matrices of each layer, looked up once instead of by name at every position
         final Matrix wte, wpe, lm_head;
         final Matrix[] attn_wq, attn_wk, attn_wv, attn_wo, mlp_fc1, mlp_fc2;
@@ -592,66 +614,89 @@ public class microgpt_optimized implements Callable<Integer> {
         public GPT(Config config, int vocab_size, PyRandom random, boolean flatCache) { // CHANGE 4: flatCache
             n_layer = config.n_layer(); n_embd = config.n_embd(); block_size = config.block_size();
             n_head = config.n_head(); head_dim = config.head_dim();
-            // CHANGE 7, 9: each matrix is nout*nin consecutive leaf nodes at the start of the tape, in
-            // microgpt.java's state_dict order; CHANGE 8: kept in fields, not looked up by name
+            // CHANGE 17: each matrix is nout rows of the tape's rows, in microgpt.java's state_dict order;
+            // CHANGE 8: kept in fields, not looked up by name
             this.vocab_size = vocab_size;
             tape = new Tape(4096);
-            wte = matrix(vocab_size, n_embd, random);
-            wpe = matrix(block_size, n_embd, random);
-            lm_head = matrix(vocab_size, n_embd, random);
+            List<double[]> rows = new ArrayList<>();
+            wte = matrix(vocab_size, n_embd, random, rows);
+            wpe = matrix(block_size, n_embd, random, rows);
+            lm_head = matrix(vocab_size, n_embd, random, rows);
             attn_wq = new Matrix[n_layer]; attn_wk = new Matrix[n_layer]; attn_wv = new Matrix[n_layer];
             attn_wo = new Matrix[n_layer]; mlp_fc1 = new Matrix[n_layer]; mlp_fc2 = new Matrix[n_layer];
             for (int i = 0; i < n_layer; i++) {
-                attn_wq[i] = matrix(n_embd, n_embd, random); // CHANGE 8: "layer" + i + ".attn_wq", in a field
-                attn_wk[i] = matrix(n_embd, n_embd, random);
-                attn_wv[i] = matrix(n_embd, n_embd, random);
-                attn_wo[i] = matrix(n_embd, n_embd, random);
-                mlp_fc1[i] = matrix(4 * n_embd, n_embd, random);
-                mlp_fc2[i] = matrix(n_embd, 4 * n_embd, random);
+                attn_wq[i] = matrix(n_embd, n_embd, random, rows); // CHANGE 8: "layer" + i + ".attn_wq", in a field
+                attn_wk[i] = matrix(n_embd, n_embd, random, rows);
+                attn_wv[i] = matrix(n_embd, n_embd, random, rows);
+                attn_wo[i] = matrix(n_embd, n_embd, random, rows);
+                mlp_fc1[i] = matrix(4 * n_embd, n_embd, random, rows);
+                mlp_fc2[i] = matrix(n_embd, 4 * n_embd, random, rows);
             }
-            num_params = tape.size; // CHANGE 7, 8: no flattened list; buffers allocated once
-            tape.mark = num_params;
+            tape.rows = rows.toArray(new double[0][]); // CHANGE 7, 8: no flattened list; buffers allocated once
+            tape.row_grads = zerosLike(tape.rows);
+            num_params = rows.stream().mapToInt(r -> r.length).sum();
             cache = new KVCache(n_layer, block_size, flatCache);
             head_weights = new int[n_head];
             losses = new int[block_size];
             probs = new double[vocab_size];
         }
 
-        /** CHANGE 16: a worker for another thread: the same matrices at the same nodes of a tape of its own. */
+        /** CHANGE 16: a worker for another thread: the same parameters (CHANGE 17: shared), a tape and gradients of its own. */
         GPT(GPT model) {
             n_layer = model.n_layer; n_embd = model.n_embd; block_size = model.block_size;
             n_head = model.n_head; head_dim = model.head_dim; vocab_size = model.vocab_size;
             tape = new Tape(model.tape.data.length);
-            for (int i = 0; i < model.num_params; i++) tape.leaf(model.tape.data[i]);
+            tape.rows = model.tape.rows;
+            tape.row_grads = zerosLike(model.tape.rows);
             wte = model.wte; wpe = model.wpe; lm_head = model.lm_head;
             attn_wq = model.attn_wq; attn_wk = model.attn_wk; attn_wv = model.attn_wv;
             attn_wo = model.attn_wo; mlp_fc1 = model.mlp_fc1; mlp_fc2 = model.mlp_fc2;
-            tape.mark = num_params = model.num_params;
+            num_params = model.num_params;
             cache = new KVCache(n_layer, block_size, model.cache.flat);
             head_weights = new int[n_head]; losses = new int[block_size]; probs = new double[vocab_size];
         }
 
         /**
-         * CHANGE 7: about how many heap bytes this model needs: every node (parameters first, then one step's graph
-         * over a full block) is 37 bytes of tape arrays, and growing the tape holds the old arrays and the
-         * new, twice as large, at once (x3); plus Adam's two doubles per parameter. A linear layer is one
-         * node per output; attention at position t adds ~3*n_head*(t+1) nodes per layer.
+         * CHANGE 7: about how many heap bytes this model needs: every node of one step's graph over a full block
+         * is 37 bytes of tape arrays, and growing the tape holds the old arrays and the new, twice as large, at
+         * once (x3); a parameter is four doubles (value, gradient, Adam's two). A linear layer is one node per
+         * output; attention at position t adds ~3*n_head*(t+1) nodes per layer.
          */
         static double heap_needed(Config c, int vocab_size) {
             double n = c.n_embd(), L = c.n_layer(), B = c.block_size(), V = vocab_size, H = c.n_head(); // CHANGE 7
             double params = 2 * V * n + B * n + 12 * L * n * n;
             double graph = B * (3 * V + 20 * L * n + 10 * n) + 1.5 * L * H * B * B;
-            return (params + graph) * 37 * 3 + params * 16; // CHANGE 7
+            return graph * 37 * 3 + params * 32; // CHANGE 7, 17
         }
 
-        /** The parameters' values, in state_dict order (model files). */
-        public double[] weights() { return Arrays.copyOf(tape.data, num_params); } // CHANGE 7
+        /** The parameters' values, in state_dict order (model files); and their gradients. CHANGE 17: row after row */
+        public double[] weights() { return flat(tape.rows); }
 
-        public void setWeights(double[] w) { System.arraycopy(w, 0, tape.data, 0, num_params); } // CHANGE 7
+        public double[] gradients() { return flat(tape.row_grads); }
 
-        private Matrix matrix(int nout, int nin, PyRandom random) { // CHANGE 9
-            Matrix m = new Matrix(tape.next(), nout, nin);
-            for (int i = 0; i < nout * nin; i++) tape.leaf(random.gauss(0, 0.08)); // row by row
+        public void setWeights(double[] w) {
+            for (int r = 0, at = 0; r < tape.rows.length; at += tape.rows[r++].length) System.arraycopy(w, at, tape.rows[r], 0, tape.rows[r].length);
+        }
+
+        private double[] flat(double[][] rows) {
+            double[] all = new double[num_params];
+            for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(rows[r], 0, all, at, rows[r].length);
+            return all;
+        }
+
+        static double[][] zerosLike(double[][] rows) {
+            double[][] z = new double[rows.length][];
+            for (int r = 0; r < rows.length; r++) z[r] = new double[rows[r].length];
+            return z;
+        }
+
+        private static Matrix matrix(int nout, int nin, PyRandom random, List<double[]> rows) { // CHANGE 9, 17
+            Matrix m = new Matrix(rows.size(), nout, nin);
+            for (int o = 0; o < nout; o++) {
+                double[] row = new double[nin];
+                for (int i = 0; i < nin; i++) row[i] = random.gauss(0, 0.08);
+                rows.add(row);
+            }
             return m;
         }
 
@@ -663,7 +708,7 @@ public class microgpt_optimized implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
     static int linear(Tape t, int x, Matrix w) {
-        return t.matvec(w.base(), w.nout(), w.nin(), x); // CHANGE 3, 13: one dot node per output, four rows at a time
+        return t.matvec(w.first_row(), w.nout(), x); // CHANGE 3, 13: one dot node per output, four rows at a time
     }
 
     static int softmax(Tape t, int logits, int len) { // CHANGE 7, 9, 14: on the tape
@@ -688,8 +733,8 @@ public class microgpt_optimized implements Callable<Integer> {
     static int gpt(GPT model, int token_id, int pos_id, KVCache cache) {
         Tape t = model.tape; // CHANGE 8: the matrices below are looked up once, not by name at every position
         int n_layer = model.n_layer, n_embd = model.n_embd, n_head = model.n_head, head_dim = model.head_dim;
-        int tok_emb = model.wte.row(token_id); // token embedding (CHANGE 9: a node index)
-        int pos_emb = model.wpe.row(pos_id);   // position embedding
+        int tok_emb = t.row(model.wte.row(token_id)); // token embedding (CHANGE 9, 17: a run of nodes)
+        int pos_emb = t.row(model.wpe.row(pos_id));   // position embedding
         int x = t.add(tok_emb, pos_emb, n_embd); // joint token and position embedding
         x = rmsnorm(t, x, n_embd); // not redundant: the backward pass goes through the residual connection
 
@@ -734,32 +779,32 @@ public class microgpt_optimized implements Callable<Integer> {
 
     public static final class Adam {
         static final double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99, eps_adam = 1e-8;
-        final Tape tape;      // CHANGE 7
-        final int num_params; // the parameters are tape nodes 0 .. num_params-1
-        final double[] m; // first moment buffer
-        final double[] v; // second moment buffer
+        final Tape tape;      // CHANGE 7, 17: the parameters are the tape's rows
+        final double[][] m; // first moment buffer
+        final double[][] v; // second moment buffer
 
-        public Adam(Tape tape, int num_params) { // CHANGE 7
+        public Adam(Tape tape) { // CHANGE 7, 17: a row of each buffer per row of parameters
             this.tape = tape;
-            this.num_params = num_params;
-            m = new double[num_params];
-            v = new double[num_params];
+            m = GPT.zerosLike(tape.rows);
+            v = GPT.zerosLike(tape.rows);
         }
 
         public void step(int step, int num_steps) {
-            final double[] data = tape.data, grad = tape.grad, m = this.m, v = this.v; // CHANGE 12
             double lr_t = learning_rate * (1 - (double) step / num_steps); // linear learning rate decay
             // CHANGE 10: the bias corrections depend on the step only: two pow calls per step, not
             // two per parameter; g*g and sqrt instead of pow(g, 2) and pow(v_hat, 0.5).
             double bias1 = 1 - Math.pow(beta1, step + 1), bias2 = 1 - Math.pow(beta2, step + 1);
-            for (int i = 0; i < num_params; i++) {
-                double g = grad[i];
-                m[i] = beta1 * m[i] + (1 - beta1) * g;
-                v[i] = beta2 * v[i] + (1 - beta2) * (g * g);
-                double m_hat = m[i] / bias1;
-                double v_hat = v[i] / bias2;
-                data[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + eps_adam);
-                grad[i] = 0;
+            for (int r = 0; r < m.length; r++) {
+                final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r]; // CHANGE 12
+                for (int i = 0; i < data.length; i++) {
+                    double g = grad[i];
+                    m[i] = beta1 * m[i] + (1 - beta1) * g;
+                    v[i] = beta2 * v[i] + (1 - beta2) * (g * g);
+                    double m_hat = m[i] / bias1;
+                    double v_hat = v[i] / bias2;
+                    data[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + eps_adam);
+                    grad[i] = 0;
+                }
             }
         }
     }
@@ -807,7 +852,7 @@ public class microgpt_optimized implements Callable<Integer> {
         final double[] losses;   // each document's loss
         final Workers team;      // the threads, made once (support/Workers.java)
         private final GPT[] workers;     // each thread's GPT; workers[0] is the model, on the calling thread
-        private final double[][] grads;  // each document's gradient, when B > 1
+        private final double[][][] grads; // each document's gradient (CHANGE 17: row by row), when B > 1
         private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(); // document
         private boolean summing;         // the team's phase: the documents, or the sums of their gradients
 
@@ -819,7 +864,8 @@ public class microgpt_optimized implements Callable<Integer> {
             workers = new GPT[threads];
             workers[0] = model;
             for (int t = 1; t < threads; t++) workers[t] = new GPT(model);
-            grads = size == 1 ? null : new double[size][model.num_params];
+            grads = size == 1 ? null : new double[size][][];
+            for (int b = 0; grads != null && b < size; b++) grads[b] = GPT.zerosLike(model.tape.rows);
             team = new Workers(threads, "batch", this::work);
         }
 
@@ -835,26 +881,25 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** Thread t's part: the next documents no thread has taken; or its slice of the gradients' sums. */
         private void work(int t) {
-            GPT w = workers[t];
-            Tape tape = w.tape;
-            int num_params = w.num_params;
+            Tape tape = workers[t].tape;
+            int rows = tape.rows.length;
             if (summing) {
-                double[] g = workers[0].tape.grad;
-                int lo = (int) ((long) num_params * t / workers.length), hi = (int) ((long) num_params * (t + 1) / workers.length);
-                System.arraycopy(grads[0], lo, g, lo, hi - lo);
-                for (int b = 1; b < size; b++)
-                    for (int i = lo; i < hi; i++) g[i] += grads[b][i];
+                for (int r = rows * t / workers.length, hi = rows * (t + 1) / workers.length; r < hi; r++) {
+                    double[] g = workers[0].tape.row_grads[r];
+                    System.arraycopy(grads[0][r], 0, g, 0, g.length);
+                    for (int b = 1; b < size; b++)
+                        for (int i = 0; i < g.length; i++) g[i] += grads[b][r][i];
+                }
                 return;
             }
-            if (t > 0) System.arraycopy(workers[0].tape.data, 0, tape.data, 0, num_params); // this step's parameters
             for (int b = next.getAndIncrement(); b < size; b = next.getAndIncrement()) {
                 tape.reset(); // CHANGE 8: the previous document's graph is overwritten, not collected
-                int loss = loss(w, tokens[b], n_tokens[b]);
+                int loss = loss(workers[t], tokens[b], n_tokens[b]);
                 tape.backward(tape.mul(loss, 1.0 / size));
                 losses[b] = tape.data[loss]; // CHANGE 7
-                if (grads != null) {
-                    System.arraycopy(tape.grad, 0, grads[b], 0, num_params);
-                    Arrays.fill(tape.grad, 0, num_params, 0.0);
+                for (int r = 0; grads != null && r < rows; r++) {
+                    System.arraycopy(tape.row_grads[r], 0, grads[b][r], 0, tape.row_grads[r].length);
+                    Arrays.fill(tape.row_grads[r], 0.0);
                 }
             }
         }

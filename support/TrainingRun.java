@@ -39,7 +39,7 @@ final class TrainingRun implements AutoCloseable {
     private int[] vocab;
     private PyRandom random;
     private Supplier<double[]> weights;
-    private double[] m, v;
+    private double[][] m, v;
     private boolean done;
 
     /** Checks the options (the same order and messages as ever), reads a --load or --resume file, opens the loss log. */
@@ -210,10 +210,15 @@ final class TrainingRun implements AutoCloseable {
      * Ctrl-C and SIGTERM now finish the step and save.
      */
     void training(int[] vocab, PyRandom random, Supplier<double[]> weights, double[] m, double[] v) {
+        training(vocab, random, weights, new double[][]{m}, new double[][]{v});
+    }
+
+    /** The same, with Adam's moments in rows (state_dict order, row after row). */
+    void training(int[] vocab, PyRandom random, Supplier<double[]> weights, double[][] m, double[][] v) {
         this.vocab = vocab; this.random = random; this.weights = weights; this.m = m; this.v = v;
         if (o.resume != null) {
-            System.arraycopy(file.flat("adam.m."), 0, m, 0, m.length);
-            System.arraycopy(file.flat("adam.v."), 0, v, 0, v.length);
+            unflat(file.flat("adam.m."), m);
+            unflat(file.flat("adam.v."), v);
             try {
                 random.setstate((long[]) file.tensor("rng.mt", false, 625), (double[]) file.tensor("rng.gauss", true, 2));
             } catch (IllegalArgumentException e) {
@@ -305,7 +310,7 @@ final class TrainingRun implements AutoCloseable {
         c.meta.put("batch_size", "" + batch_size);
         c.meta.put("data_sha256", data_hash);
         String[] prefixes = {"", "adam.m.", "adam.v."};
-        double[][] values = {weights.get(), m, v};
+        double[][] values = {weights.get(), flat(m), flat(v)};
         for (int k = 0; k < prefixes.length; k++) {
             int at = 0;
             for (Map.Entry<String, long[]> e : ModelFile.stateDictShapes(config, vocab.length + 1).entrySet()) {
@@ -320,6 +325,16 @@ final class TrainingRun implements AutoCloseable {
     }
 
     // ---- The helpers behind it -------------------------------------------------------------------
+
+    private static double[] flat(double[][] rows) {
+        double[] all = new double[Arrays.stream(rows).mapToInt(r -> r.length).sum()];
+        for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(rows[r], 0, all, at, rows[r].length);
+        return all;
+    }
+
+    private static void unflat(double[] all, double[][] rows) {
+        for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(all, at, rows[r], 0, rows[r].length);
+    }
 
     /** Set by support/Relaunch.java in a JVM it starts for a long run: when the first JVM started (epoch ms). */
     static final String RELAUNCHED_AT = "mgpt.relaunched.at";
