@@ -181,20 +181,25 @@ class MicrogptOptimizedTest {
 
     @Test
     void matvecGradientsAndValuesEqualPlainDots() {
-        // 6 rows: one group of four (fused backward) and two single dot nodes
-        int nout = 6, nin = 5;
+        // 7 rows (one alone, then pairs in the backward pass) against dot nodes over the same numbers as leaves
+        int nout = 7, nin = 5;
         double[] x = inputs(nout * nin + nin, 5);
-        int xv = nout * nin;
-        checkGradients("matvec", t -> weighted(t, t.matvec(0, nout, nin, xv), nout), x);
         microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
-        for (double v : x) { a.leaf(v); b.leaf(v); }
-        int ya = a.matvec(0, nout, nin, xv);
+        a.rows = new double[nout][];
+        a.row_grads = new double[nout][nin];
+        for (int o = 0; o < nout; o++) a.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
+        int xa = a.next();
+        for (int i = 0; i < nin; i++) a.leaf(x[nout * nin + i]);
+        for (double v : x) b.leaf(v);
+        int ya = a.matvec(0, nout, xa);
         int yb = b.next();
-        for (int o = 0; o < nout; o++) b.dot(o * nin, xv, nin);
+        for (int o = 0; o < nout; o++) b.dot(o * nin, nout * nin, nin);
         for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], a.data[ya + o], "row " + o + ", bit for bit");
         a.backward(weighted(a, ya, nout));
         b.backward(weighted(b, yb, nout));
-        for (int i = 0; i < x.length; i++) assertEquals(b.grad[i], a.grad[i], "grad " + i + ", bit for bit");
+        for (int o = 0; o < nout; o++)
+            for (int k = 0; k < nin; k++) assertEquals(b.grad[o * nin + k], a.row_grads[o][k], "row " + o + ", " + k + ", bit for bit");
+        for (int k = 0; k < nin; k++) assertEquals(b.grad[nout * nin + k], a.grad[xa + k], "input " + k + ", bit for bit");
     }
 
     @Test
@@ -205,15 +210,17 @@ class MicrogptOptimizedTest {
         microgpt_optimized.Tape t = model.tape;
         t.reset();
         t.backward(microgpt_optimized.loss(model, tokens, tokens.length));
-        double[] analytic = Arrays.copyOf(t.grad, model.num_params);
+        double[] analytic = model.gradients(), w = model.weights();
         for (int i = 0; i < model.num_params; i += 37) {
             final int p = i;
-            double original = t.data[p];
+            double original = w[p];
             double numeric = TestSupport.numericGrad(v -> {
-                t.data[p] = v;
+                w[p] = v;
+                model.setWeights(w);
                 t.reset();
                 double l = t.data[microgpt_optimized.loss(model, tokens, tokens.length)];
-                t.data[p] = original;
+                w[p] = original;
+                model.setWeights(w);
                 return l;
             }, original);
             TestSupport.assertGradClose(numeric, analytic[i], "param " + i);
@@ -233,8 +240,9 @@ class MicrogptOptimizedTest {
         opt.tape.backward(l);
         assertEquals(loss.data, opt.tape.data[l], 1e-15 * loss.data);
         assertEquals(orig.params.length, opt.num_params);
+        double[] grads = opt.gradients();
         for (int i = 0; i < opt.num_params; i++)
-            assertEquals(orig.params[i].grad, opt.tape.grad[i], 1e-12 * Math.max(1e-3, Math.abs(orig.params[i].grad)), "param " + i);
+            assertEquals(orig.params[i].grad, grads[i], 1e-12 * Math.max(1e-3, Math.abs(orig.params[i].grad)), "param " + i);
     }
 
     // ---- No graph at inference, nothing allocated per step -------------------------------------
@@ -252,13 +260,13 @@ class MicrogptOptimizedTest {
         }
         assertEquals(0, t.gatherSize, "no gathered operands recorded");
         assertEquals(0, t.savedSize, "no softmax saved");
-        for (int i = t.mark; i < t.size; i++) assertEquals(microgpt_optimized.Tape.LEAF, t.op[i], "node " + i + " records no op");
+        for (int i = 0; i < t.size; i++) assertEquals(microgpt_optimized.Tape.LEAF, t.op[i], "node " + i + " records no op");
         t.grad_enabled = true;
-        // sample() turns gradients off and back on, and leaves the tape at its mark
+        // sample() turns gradients off and back on, and leaves the tape empty
         microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(List.of("abcdefghijklmnopqrstuvwxyz"), null);
         microgpt_optimized.sample(model, tok, new int[0], 0.5, new PyRandom(2));
         assertTrue(t.grad_enabled);
-        assertEquals(t.mark, t.size);
+        assertEquals(0, t.size);
     }
 
     // ---- Batches on threads: the same bits for any number of threads ----------------------------
@@ -310,7 +318,7 @@ class MicrogptOptimizedTest {
         microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs, null);
         microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 16, 16, 4),
                 tok.vocab_size, new PyRandom(42), false);
-        microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape, model.num_params);
+        microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape);
         try (microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, batchSize, threads, tok.max_len + 2)) {
             // Reading another thread's counter allocates on this one: this thread's is read last before, first after.
             // A recompilation can allocate once (the objects of a deoptimized frame), so windows of 200 steps are
