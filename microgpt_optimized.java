@@ -537,22 +537,19 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /**
          * CHANGE 13, 17: the backward pass of a product (outputs from node out, rows first_row.., input x), the last
-         * row first, as separate dot nodes would be visited; four rows at a time (below the top nout % 4). Each row
-         * adds x * g to its gradients and its values * g to x's, in loops over whole arrays (x and its gradient
-         * copied to xs and gxs) that C2 vectorizes: the same additions in the same order.
+         * row first, as separate dot nodes would be visited; two rows at a time (after the top one if nout is odd).
+         * Each row adds x * g to its gradients and its values * g to x's, in loops over whole arrays (x and its
+         * gradient copied to xs and gxs) that C2 vectorizes: the same additions in the same order.
          */
         private int matvecBackward(int out, int nout, int x, int first_row) {
             int nin = rows[first_row].length, r = nout - 1;
             double[] xs = this.xs, gxs = this.gxs;
             System.arraycopy(data, x, xs, 0, nin);
             System.arraycopy(grad, x, gxs, 0, nin);
-            for (; r % 2 != 1; r--) {
+            for (; r % 2 != 1; r--) { // the top row alone, if nout is odd
                 double g = grad[out + r];
                 double[] w = rows[first_row + r], wg = row_grads[first_row + r];
-                for (int k = 0; k < nin; k++) {
-                    wg[k] += xs[k] * g;
-                    gxs[k] += w[k] * g;
-                }
+                for (int k = 0; k < nin; k++) { wg[k] += xs[k] * g; gxs[k] += w[k] * g; }
             }
             for (; r >= 1; r -= 2) {
                 double g1 = grad[out + r], g0 = grad[out + r - 1];
@@ -684,21 +681,11 @@ public class microgpt_optimized implements Callable<Integer> {
         }
 
         /** The parameters' values, in state_dict order (model files); and their gradients. CHANGE 17: row after row */
-        public double[] weights() { return flat(tape.rows); }
+        public double[] weights() { return ModelFile.flat(tape.rows); }
+        public double[] gradients() { return ModelFile.flat(tape.row_grads); }
+        public void setWeights(double[] w) { ModelFile.unflat(w, tape.rows); }
 
-        public double[] gradients() { return flat(tape.row_grads); }
-
-        public void setWeights(double[] w) {
-            for (int r = 0, at = 0; r < tape.rows.length; at += tape.rows[r++].length) System.arraycopy(w, at, tape.rows[r], 0, tape.rows[r].length);
-        }
-
-        private double[] flat(double[][] rows) {
-            double[] all = new double[num_params];
-            for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(rows[r], 0, all, at, rows[r].length);
-            return all;
-        }
-
-        static double[][] zerosLike(double[][] rows) {
+        static double[][] zerosLike(double[][] rows) { // CHANGE 17: gradients, or Adam's moments, row for row
             double[][] z = new double[rows.length][];
             for (int r = 0; r < rows.length; r++) z[r] = new double[rows[r].length];
             return z;

@@ -249,6 +249,18 @@ public final class ModelFile {
     /** The model's weights, in state_dict order: what GPT.setWeights takes. */
     public double[] weights() { return flat(""); }
 
+    /** Rows (the state_dict's, row after row) as one flat array, in order: what a model file holds. */
+    static double[] flat(double[][] rows) {
+        double[] all = new double[Arrays.stream(rows).mapToInt(r -> r.length).sum()];
+        for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(rows[r], 0, all, at, rows[r].length);
+        return all;
+    }
+
+    /** A flat array back into rows of their lengths, in order. */
+    static void unflat(double[] all, double[][] rows) {
+        for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(all, at, rows[r], 0, rows[r].length);
+    }
+
     /** The state_dict's names and shapes [nout, nin], in the Python's order: the weight tensors of a model file. */
     static Map<String, long[]> stateDictShapes(Config c, int vocab_size) {
         Map<String, long[]> shapes = new LinkedHashMap<>();

@@ -217,8 +217,8 @@ final class TrainingRun implements AutoCloseable {
     void training(int[] vocab, PyRandom random, Supplier<double[]> weights, double[][] m, double[][] v) {
         this.vocab = vocab; this.random = random; this.weights = weights; this.m = m; this.v = v;
         if (o.resume != null) {
-            unflat(file.flat("adam.m."), m);
-            unflat(file.flat("adam.v."), v);
+            ModelFile.unflat(file.flat("adam.m."), m);
+            ModelFile.unflat(file.flat("adam.v."), v);
             try {
                 random.setstate((long[]) file.tensor("rng.mt", false, 625), (double[]) file.tensor("rng.gauss", true, 2));
             } catch (IllegalArgumentException e) {
@@ -310,7 +310,7 @@ final class TrainingRun implements AutoCloseable {
         c.meta.put("batch_size", "" + batch_size);
         c.meta.put("data_sha256", data_hash);
         String[] prefixes = {"", "adam.m.", "adam.v."};
-        double[][] values = {weights.get(), flat(m), flat(v)};
+        double[][] values = {weights.get(), ModelFile.flat(m), ModelFile.flat(v)};
         for (int k = 0; k < prefixes.length; k++) {
             int at = 0;
             for (Map.Entry<String, long[]> e : ModelFile.stateDictShapes(config, vocab.length + 1).entrySet()) {
@@ -325,16 +325,6 @@ final class TrainingRun implements AutoCloseable {
     }
 
     // ---- The helpers behind it -------------------------------------------------------------------
-
-    private static double[] flat(double[][] rows) {
-        double[] all = new double[Arrays.stream(rows).mapToInt(r -> r.length).sum()];
-        for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(rows[r], 0, all, at, rows[r].length);
-        return all;
-    }
-
-    private static void unflat(double[] all, double[][] rows) {
-        for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(all, at, rows[r], 0, rows[r].length);
-    }
 
     /** Set by support/Relaunch.java in a JVM it starts for a long run: when the first JVM started (epoch ms). */
     static final String RELAUNCHED_AT = "mgpt.relaunched.at";
