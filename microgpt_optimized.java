@@ -15,8 +15,8 @@
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
  * leaner. Same algorithm, same random numbers, same printed names; losses agree to ~1e-15.
  * Each optimization is marked where it happens with a `CHANGE n:` comment; docs/optimizations.md explains
- * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 are the ones the JVM rewards; 16 trains a
- * step's documents on every core.
+ * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 and 17 are the ones the JVM rewards; 16 trains
+ * a step's documents on every core.
  * `diff microgpt.java microgpt_optimized.java` reads as the list of changes.
  */
 package mgpt;
@@ -80,7 +80,7 @@ public class microgpt_optimized implements Callable<Integer> {
             run.checkFits(GPT.heap_needed(run.config, tok.vocab_size) * workers); // before allocating; CHANGE 16: a tape per thread
             GPT model = new GPT(run.config, tok.vocab_size, random, kvLayout == KVLayout.flat); // CHANGE 4
             run.loadWeights(model::setWeights); // --load, --resume
-            out.println("num params: " + model.num_params); // CHANGE 7: the parameters are the tape's first nodes
+            out.println("num params: " + model.num_params); // CHANGE 17: the parameters are the tape's rows
 
             // Repeat in sequence: a batch of documents per step (one, as in the Python, by default), forward, backward, Adam
             Adam adam = new Adam(model.tape); // CHANGE 7

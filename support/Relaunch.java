@@ -10,7 +10,7 @@ import java.util.Optional;
  * (-XX:TieredStopAtLevel=1) starts fast and finishes a short run before C2 would have paid for itself; a
  * long run needs C2, which makes each step about twice as fast. A long run is therefore started again, once,
  * in a JVM of its own: the same java, options, class path and arguments, without the C1 limit. The first JVM
- * decides before anything else (no picocli, no data: about 40 ms of a JVM's start is what a relaunch costs),
+ * decides before anything else (no picocli, no data: the relaunch costs about 50 ms, a JVM's start and a spawn),
  * passes SIGINT and SIGTERM on, waits, and exits with the new JVM's exit code; the new JVM halts if the first
  * one is killed. A JVM that is not C1-only (the tests, JShell, a tool with options of its own) never relaunches.
  */
