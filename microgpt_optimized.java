@@ -645,7 +645,9 @@ public class microgpt_optimized implements Callable<Integer> {
             }
             tape.rows = rows.toArray(new double[0][]); // CHANGE 7, 8: no flattened list; buffers allocated once
             tape.row_grads = zerosLike(tape.rows);
-            num_params = rows.stream().mapToInt(r -> r.length).sum();
+            int count = 0;
+            for (double[] row : tape.rows) count += row.length; // CHANGE 11: a plain loop at start-up, no stream
+            num_params = count;
             cache = new KVCache(n_layer, block_size, flatCache);
             head_weights = new int[n_head];
             losses = new int[block_size];
@@ -866,7 +868,7 @@ public class microgpt_optimized implements Callable<Integer> {
             workers[0] = model;
             for (int t = 1; t < threads; t++) workers[t] = new GPT(model);
             grads = size == 1 ? null : new double[size][][];
-            for (int b = 0; grads != null && b < size; b++) grads[b] = GPT.zerosLike(model.tape.rows);
+            if (grads != null) for (int b = 0; b < size; b++) grads[b] = GPT.zerosLike(model.tape.rows);
             team = new Workers(threads, "batch", this::work);
         }
 
@@ -898,12 +900,13 @@ public class microgpt_optimized implements Callable<Integer> {
                 int loss = loss(workers[t], tokens[b], n_tokens[b]);
                 tape.backward(tape.mul(loss, 1.0 / size));
                 losses[b] = tape.data[loss]; // CHANGE 7
-                for (int r = 0; grads != null && r < rows; r++) {
+                if (grads != null) for (int r = 0; r < rows; r++) {
                     System.arraycopy(tape.row_grads[r], 0, grads[b][r], 0, tape.row_grads[r].length);
                     Arrays.fill(tape.row_grads[r], 0.0);
                 }
             }
         }
+
         @Override public void close() { team.close(); }
     }
 

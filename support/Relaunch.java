@@ -18,8 +18,6 @@ final class Relaunch {
     private Relaunch() { }
 
     static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
-    /** Set in a relaunched JVM: when the first JVM started (epoch ms), so --timing counts the whole start-up. */
-    static final String STARTED = TrainingRun.RELAUNCHED_AT;
     /** Set in a relaunched JVM: the first JVM's process id. */
     static final String FIRST = "mgpt.relaunched.by";
     /**
@@ -31,7 +29,7 @@ final class Relaunch {
 
     /** Returns if this JVM is to run the command; otherwise runs it in a new JVM and exits with that JVM's code. */
     static void ifLongRun(String[] args) {
-        if (System.getProperty(STARTED) != null) { watchFirstJvm(); return; }
+        if (System.getProperty(TrainingRun.RELAUNCHED_AT) != null) { watchFirstJvm(); return; } // the new JVM
         if (work(args) < LONG_RUN) return;
         ProcessHandle.Info self = ProcessHandle.current().info();
         long startedAt = Arrays.asList(args).contains("--timing") // the JVM's start, to the millisecond, costs ~20 ms to read
@@ -59,7 +57,8 @@ final class Relaunch {
         if (java == null || all == null || all.length < args.length) return null;
         List<String> jvm = Arrays.asList(all).subList(0, all.length - args.length);
         if (!Arrays.asList(all).subList(jvm.size(), all.length).equals(Arrays.asList(args)) || !c1Only(jvm)) return null;
-        List<String> cmd = new ArrayList<>(List.of(java, "-D" + STARTED + "=" + startedAt, "-D" + FIRST + "=" + ProcessHandle.current().pid()));
+        List<String> cmd = new ArrayList<>(List.of(java, "-D" + TrainingRun.RELAUNCHED_AT + "=" + startedAt, // --timing counts from it
+                "-D" + FIRST + "=" + ProcessHandle.current().pid()));
         for (String option : jvm) if (!option.equals(C1_ONLY)) cmd.add(option);
         cmd.addAll(Arrays.asList(args));
         return cmd;

@@ -154,7 +154,7 @@ class SupportTest {
         String[] args = {"--steps", "5000", "--prompt", "-XX:TieredStopAtLevel=1"};
         String[] all = TestSupport.concat(new String[]{"-XX:+UseSerialGC", Relaunch.C1_ONLY, "-XX:-UsePerfData", "-cp", "a.jar",
                 "mgpt.microgpt_optimized"}, args);
-        assertEquals(List.of("/jdk/bin/java", "-D" + Relaunch.STARTED + "=123", "-D" + Relaunch.FIRST + "=" + ProcessHandle.current().pid(),
+        assertEquals(List.of("/jdk/bin/java", "-D" + TrainingRun.RELAUNCHED_AT + "=123", "-D" + Relaunch.FIRST + "=" + ProcessHandle.current().pid(),
                 "-XX:+UseSerialGC", "-XX:-UsePerfData", "-cp", "a.jar",
                 "mgpt.microgpt_optimized", "--steps", "5000", "--prompt", "-XX:TieredStopAtLevel=1"), Relaunch.command("/jdk/bin/java", all, args, 123));
         String[] tiered = TestSupport.concat(new String[]{Relaunch.C1_ONLY, "-XX:TieredStopAtLevel=4", "-cp", "a.jar", "M"}, args);
