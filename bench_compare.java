@@ -6,6 +6,7 @@
 //SOURCES microgpt.java
 //SOURCES microgpt_optimized.java
 //SOURCES support/HtmlReport.java
+//COMPILE_OPTIONS -encoding UTF-8
 
 /*
  * Measures microgpt.java (ORIG) against microgpt_optimized.java (MOD, and MOD_FLAT: its flat KV
@@ -577,7 +578,7 @@ public class bench_compare implements Callable<Integer> {
         try {
             return measureRow();
         } catch (OutOfMemoryError e) { // one line, as the engines report it; the parent marks the row failed
-            System.err.println("bench-compare: out of memory in " + child + " (" + e.getMessage() + " with -Xmx"
+            Cli.stderr().println("bench-compare: out of memory in " + child + " (" + e.getMessage() + " with -Xmx"
                     + bytes(Runtime.getRuntime().maxMemory()) + "); give the children more heap with --jvm-args -Xmx4g");
             return 1;
         }
@@ -638,7 +639,9 @@ public class bench_compare implements Callable<Integer> {
         Report report = new Report(area.key, variant, ProcessHandle.current().pid(), jvmArgs, workPerRun(area), secondsFirst,
                 seconds, warm.runs(), warm.settled(), allocated / reps, heapPeak, live.peak(), live.base(), floor.peak(), heapDelta, rssAfter - rssBefore,
                 rssPeak, checksum, losses);
-        System.out.println(report.toLine());
+        PrintStream out = Cli.stdout(); // UTF-8 whatever the locale: the parent reads it as UTF-8
+        out.println(report.toLine());
+        out.flush();
         return 0;
     }
 
@@ -757,9 +760,9 @@ public class bench_compare implements Callable<Integer> {
             int i = 0;
             for (Area a : selected) {
                 for (String v : a.variants) {
-                    System.err.printf("[%d/%d] %s %s ...", ++i, total, a.title, v);
+                    Cli.stderr().printf("[%d/%d] %s %s ...", ++i, total, a.title, v);
                     Row row = runRow(a, v, data);
-                    System.err.println(row.ok()
+                    Cli.stderr().println(row.ok()
                             ? String.format(Locale.ROOT, " cold %s, steady %s (%d forks, %d+ warm-up runs%s)", seconds(row.report.seconds_first()),
                             seconds(row.report.median()), row.pids().size(), row.report.warmup_runs(), row.report.jit_settled() ? "" : ", JIT not quiet")
                             : " FAILED: " + row.failure);
@@ -770,21 +773,19 @@ public class bench_compare implements Callable<Integer> {
             PrintStream out = Cli.stdout();
             printTables(out, rows, ratios);
             out.flush();
-            if (jsonTmp != null) commit(jsonTmp, json, toJson(rows, ratios));
-            if (reportTmp != null) commit(reportTmp, report, HtmlReport.html(this, rows, ratios));
+            // both files written whole before either is renamed into place: a kill leaves both of this run, or
+            // both of the last (or, in the instant between the renames, only the JSON new)
+            if (jsonTmp != null) Files.writeString(jsonTmp, toJson(rows, ratios), StandardCharsets.UTF_8);
+            if (reportTmp != null) Files.writeString(reportTmp, HtmlReport.html(this, rows, ratios), StandardCharsets.UTF_8);
+            if (jsonTmp != null) Cli.moveIntoPlace(jsonTmp, json);
+            if (reportTmp != null) Cli.moveIntoPlace(reportTmp, report);
             long failed = rows.stream().filter(r -> !r.ok()).count();
-            if (failed > 0) System.err.println("bench-compare: " + failed + " of " + rows.size() + " rows failed (see above)");
+            if (failed > 0) Cli.stderr().println("bench-compare: " + failed + " of " + rows.size() + " rows failed (see above)");
             return failed == 0 ? 0 : 1;
         } finally {
             if (jsonTmp != null) Files.deleteIfExists(jsonTmp);
             if (reportTmp != null) Files.deleteIfExists(reportTmp);
         }
-    }
-
-    /** Writes content to tmp and renames it to target: readable by all (rw-r--r--), as the engines' model files. */
-    static void commit(Path tmp, Path target, String content) throws IOException {
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Cli.moveIntoPlace(tmp, target);
     }
 
     List<Area> validate() {
@@ -807,9 +808,7 @@ public class bench_compare implements Callable<Integer> {
     static Path outputTarget(String option, Path target, String example) {
         Cli.checkOutput(option, target, example);
         try {
-            Path tmp = Cli.tempBeside(target);
-            tmp.toFile().deleteOnExit();
-            return tmp;
+            return Cli.tempBeside(target); // deleted on exit if not renamed into place
         } catch (IOException e) {
             throw UserError.usage(option + " " + target + " cannot be written (" + e.getMessage() + "); choose another path");
         }

@@ -4,10 +4,12 @@
 //DEPS com.google.code.gson:gson:2.13.2
 //SOURCES support/Cli.java support/Config.java support/ModelFile.java support/PyRandom.java support/Python.java support/TrainingRun.java
 //FILES names.txt=data/names.txt
+//COMPILE_OPTIONS -encoding UTF-8
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms128m -XX:NewRatio=1 -XX:MaxRAMPercentage=75 -XX:-UsePerfData
 // The JVM: the serial collector, and a young generation as large as the old one (NewRatio=1), so that
 // each step's graph (~4 MB of garbage) dies young and costs a collection almost nothing; a 128 MB
 // initial heap that grows only when a larger model needs it, up to 75% of the machine's memory.
+// -encoding UTF-8: javac reads the sources as UTF-8 whatever the locale (JDK 17 would read the locale's charset).
 
 /*
  * The most atomic way to train and sample a GPT in pure Java: the algorithm uses nothing but the JDK.

@@ -5,11 +5,12 @@
 //SOURCES support/Cli.java support/Config.java support/ModelFile.java support/PyRandom.java support/Python.java support/TrainingRun.java
 //SOURCES support/Workers.java support/Relaunch.java
 //FILES names.txt=data/names.txt
-//COMPILE_OPTIONS -XDstringConcat=inline
+//COMPILE_OPTIONS -encoding UTF-8 -XDstringConcat=inline
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData
 // CHANGE 11: javac compiles string concatenation to StringBuilder calls instead of invokedynamic,
 // whose every call site builds code the first time it runs (~3 ms for the first sample line).
 // CHANGE 15: serial GC, a small heap that grows, C1 only (C2 would not pay in a short run); a long run restarts with C2.
+// -encoding UTF-8: javac reads the sources as UTF-8 whatever the locale (JDK 17 would read the locale's charset).
 
 /*
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
@@ -546,10 +547,11 @@ public class microgpt_optimized implements Callable<Integer> {
             double[] xs = this.xs, gxs = this.gxs;
             System.arraycopy(data, x, xs, 0, nin);
             System.arraycopy(grad, x, gxs, 0, nin);
-            for (; r % 2 != 1; r--) { // the top row alone, if nout is odd
+            if (nout % 2 == 1) { // the top row alone, if nout is odd (1 included)
                 double g = grad[out + r];
                 double[] w = rows[first_row + r], wg = row_grads[first_row + r];
                 for (int k = 0; k < nin; k++) { wg[k] += xs[k] * g; gxs[k] += w[k] * g; }
+                r--;
             }
             for (; r >= 1; r -= 2) {
                 double g1 = grad[out + r], g0 = grad[out + r - 1];

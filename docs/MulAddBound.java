@@ -1,5 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
+//COMPILE_OPTIONS -encoding UTF-8
 
 /*
  * The bound that docs/jvm.md compares the engine against: how many multiply-adds a second one core does in

@@ -18,21 +18,30 @@ public final class Cli {
     /** Runs a picocli command with our error handling, and returns its exit code. */
     public static int run(Callable<Integer> command, String... args) {
         CommandLine cmd = new CommandLine(command);
+        cmd.setOut(new java.io.PrintWriter(stdout(), true)); // --help and --version in UTF-8 too
+        cmd.setErr(new java.io.PrintWriter(stderr(), true));
         cmd.setParameterExceptionHandler((ex, a) -> {
-            System.err.println(cmd.getCommandName() + ": " + ex.getMessage() + " (see --help)");
+            stderr().println(cmd.getCommandName() + ": " + ex.getMessage() + " (see --help)");
             return 2;
         });
         cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
             if (ex instanceof UserError) {
-                System.err.println(c.getCommandName() + ": " + ex.getMessage());
+                stderr().println(c.getCommandName() + ": " + ex.getMessage());
                 return ((UserError) ex).exitCode;
             }
             throw ex;
         });
+        String jnu = System.getProperty("sun.jnu.encoding", "UTF-8");
+        for (String arg : args)
+            if (arg.indexOf('\uFFFD') >= 0 && !jnu.equalsIgnoreCase("UTF-8")) { // the JVM decoded it in the locale's charset
+                cmd.getErr().println(cmd.getCommandName() + ": the command line has characters that this locale's charset ("
+                        + jnu + ") cannot carry into Java; run it in a UTF-8 locale, such as LANG=C.UTF-8");
+                return 2;
+            }
         try {
             return cmd.execute(args);
         } catch (OutOfMemoryError e) { // what the estimate in checkFits missed: still one line, no stack trace
-            System.err.println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
+            stderr().println(cmd.getCommandName() + ": out of memory (" + e.getMessage() + ", heap limit "
                     + gib(Runtime.getRuntime().maxMemory()) + "); " + fix(2.0 * Runtime.getRuntime().maxMemory(), script(cmd.getCommandName())));
             return 1;
         }
@@ -79,7 +88,11 @@ public final class Cli {
      * created readable by its owner only).
      */
     static Path tempBeside(Path target) throws IOException {
-        return Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
+        // SIGINT or SIGTERM while it is written: deleted as the JVM exits, after the shutdown hooks (which may finish
+        // a save into it); once renamed into place, nothing is left to delete
+        tmp.toFile().deleteOnExit();
+        return tmp;
     }
 
     static void moveIntoPlace(Path tmp, Path target) throws IOException {
@@ -89,9 +102,17 @@ public final class Cli {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** Standard output in UTF-8, whatever the platform's default: names may be any Unicode. */
+    /**
+     * Standard output in UTF-8, whatever the locale (JDK 17 would encode for the locale, and with no LANG print
+     * '?' for every character beyond ASCII): names may be any Unicode.
+     */
     static PrintStream stdout() {
         return new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    }
+
+    /** Standard error in UTF-8, as stdout(): messages quote names, characters and paths. */
+    static PrintStream stderr() {
+        return new PrintStream(System.err, true, StandardCharsets.UTF_8);
     }
 }
 

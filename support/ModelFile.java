@@ -53,9 +53,9 @@ public final class ModelFile {
             header.add(name, t);
             offset += bytes;
         }
-        StringBuilder json = new StringBuilder(header.toString());
-        while (json.length() % 8 != 0) json.append(' '); // the header is padded to 8 bytes, as safetensors does
-        byte[] h = json.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8); // a vocabulary beyond ASCII: more bytes than chars
+        byte[] h = Arrays.copyOf(json, (json.length + 7) / 8 * 8); // the header is padded to 8 bytes, as safetensors does
+        Arrays.fill(h, json.length, h.length, (byte) ' ');
         Path tmp = Cli.tempBeside(target);
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {

@@ -41,6 +41,7 @@ final class TrainingRun implements AutoCloseable {
     private Supplier<double[]> weights;
     private double[][] m, v;
     private boolean done;
+    private double last_loss;
 
     /** Checks the options (the same order and messages as ever), reads a --load or --resume file, opens the loss log. */
     TrainingRun(Options o) {
@@ -61,7 +62,7 @@ final class TrainingRun implements AutoCloseable {
         first_step = o.resume != null ? (int) file.metaLong("step") : 0;
         batch_size = o.resume != null ? file.batchSize() : o.batchSize;
         needsData = file == null || num_steps > 0 || o.resume != null;
-        log = LossLog.open(o.lossLog, first_step); // fails now, not after training, if it cannot be written
+        log = LossLog.open(o.lossLog, first_step, o.resume != null ? file.meta.get("loss") : null); // fails now, not after training, if it cannot be written
         time = new Timing(o.timing);
     }
 
@@ -136,7 +137,7 @@ final class TrainingRun implements AutoCloseable {
      * target, through a temporary file renamed into place, as microgpt.py writes its download to input.txt.
      */
     static void writeBundledNames(Path target) {
-        System.err.println("no " + target + ": writing the bundled makemore names.txt there");
+        Cli.stderr().println("no " + target + ": writing the bundled makemore names.txt there");
         Path tmp = null;
         try (InputStream in = TrainingRun.class.getResourceAsStream("/names.txt")) {
             if (in == null) throw new IOException("names.txt is missing from this script's jar");
@@ -232,27 +233,29 @@ final class TrainingRun implements AutoCloseable {
     /** Document b of step `step` (both from 0): the step's batch_size documents follow the last step's, wrapping around. */
     int doc(int step, int b, int num_docs) { return (int) (((long) step * batch_size + b) % num_docs); }
 
-    /** After each step (1-based): the loss log, a checkpoint when one is due, and a stop when one was asked for. */
+    /**
+     * After each step (1-based): the loss log, a checkpoint when one is due, and a stop when one was asked for.
+     * A checkpoint writes the loss log first and the model second, so that a kill at any instant leaves the log
+     * on disk with at least the model file's steps: a resumed run keeps the log's rows up to the model's step.
+     */
     void stepDone(int step, double loss) throws IOException, InterruptedException {
         out.flush();
         log.write(step, loss);
+        last_loss = loss;
         boolean stop = interrupt.requested();
-        if (o.save != null && (stop || o.saveEvery > 0 && step % o.saveEvery == 0 && step < num_steps)) {
-            save(step);
-            log.checkpoint(); // the log on disk holds exactly the saved steps
-        }
+        if (o.save != null && (stop || o.saveEvery > 0 && step % o.saveEvery == 0 && step < num_steps)) checkpoint(step);
         if (stop) {
-            System.err.println("\n" + name + ": stopped after step " + step + " of " + num_steps + " and saved the run to "
+            Cli.stderr().println("\n" + name + ": stopped after step " + step + " of " + num_steps + " and saved the run to "
                     + o.save + "; continue it with: " + resumeCommand());
             log.discard();
             interrupt.exit();
         }
     }
 
-    /** Training is over: signals no longer wait for a save; --save writes the trained model. */
+    /** Training is over: signals no longer wait for a save; --save writes the trained model (after the loss log). */
     void trainingDone() throws IOException {
         interrupt.off();
-        if (o.save != null) save(num_steps);
+        if (o.save != null) checkpoint(num_steps);
         time.phase("training (" + (num_steps - first_step) + " steps)");
     }
 
@@ -293,6 +296,16 @@ final class TrainingRun implements AutoCloseable {
         return word.matches("[A-Za-z0-9_./=:,+@%-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
     }
 
+    /** The loss log's rows so far, then the model file: the log is never behind the model (a test may halt between). */
+    private void checkpoint(int step) throws IOException {
+        log.checkpoint();
+        if (Long.getLong(HALT_BEFORE_SAVE, -1) == step) Runtime.getRuntime().halt(137); // the worst instant for a kill
+        save(step);
+    }
+
+    /** Tests only: halts the JVM, as SIGKILL would, after the loss log's checkpoint at this step and before the model's. */
+    static final String HALT_BEFORE_SAVE = "mgpt.test.halt-before-save";
+
     /** Writes the model, Adam's moments and the RNG's state to --save, as a run that has done `step` steps. */
     private void save(int step) throws IOException {
         ModelFile c = new ModelFile(o.save);
@@ -309,6 +322,9 @@ final class TrainingRun implements AutoCloseable {
         c.meta.put("seed", "" + seed);
         c.meta.put("batch_size", "" + batch_size);
         c.meta.put("data_sha256", data_hash);
+        // the loss of the last step: a resumed run checks the loss log's row for that step against it
+        String loss = step > first_step ? Double.toString(last_loss) : o.resume != null ? file.meta.get("loss") : null;
+        if (loss != null) c.meta.put("loss", loss);
         String[] prefixes = {"", "adam.m.", "adam.v."};
         double[][] values = {weights.get(), ModelFile.flat(m), ModelFile.flat(v)};
         for (int k = 0; k < prefixes.length; k++) {
@@ -357,14 +373,15 @@ final class TrainingRun implements AutoCloseable {
         }
 
         void report() {
-            if (on) System.err.println(report.substring(0, report.length() - 1));
+            if (on) Cli.stderr().println(report.substring(0, report.length() - 1));
         }
     }
 
     /**
      * The --loss-log CSV, written to a temporary file beside the target and renamed at the end. A resumed run
-     * whose log is already there with exactly the steps before the checkpoint continues it, so the file ends up
-     * as the uninterrupted run's.
+     * whose log is already there with the steps up to the checkpoint continues it, so the file ends up as the
+     * uninterrupted run's: rows past the checkpoint (a kill between the log's checkpoint and the model's) are
+     * dropped, and are computed again.
      */
     private static final class LossLog {
         private final Path target, tmp;
@@ -372,27 +389,31 @@ final class TrainingRun implements AutoCloseable {
 
         private LossLog(Path target, Path tmp, BufferedWriter writer) { this.target = target; this.tmp = tmp; this.writer = writer; }
 
-        static LossLog open(Path target, int first_step) {
+        static LossLog open(Path target, int first_step, String loss) {
             if (target == null) return new LossLog(null, null, null);
             Cli.checkOutput("--loss-log", target, "losses.csv");
             try {
                 Path tmp = Cli.tempBeside(target);
                 BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
                 w.write("step,loss\n");
-                for (String row : earlierRows(target, first_step)) w.write(row + "\n");
+                for (String row : earlierRows(target, first_step, loss)) w.write(row + "\n");
                 return new LossLog(target, tmp, w);
             } catch (IOException | SecurityException e) {
                 throw UserError.usage("--loss-log " + target + " cannot be written (" + e.getMessage() + "); choose another path");
             }
         }
 
-        /** The rows of steps 1..first_step, if target is a loss log with exactly those; else none. */
-        private static List<String> earlierRows(Path target, int first_step) throws IOException {
+        /**
+         * The rows of steps 1..first_step, if target is a loss log of steps 1..first_step or more whose row for
+         * first_step holds `loss` (the checkpoint's last loss; null in a model file that predates it); else none.
+         */
+        private static List<String> earlierRows(Path target, int first_step, String loss) throws IOException {
             if (first_step == 0 || !Files.isRegularFile(target)) return List.of();
             List<String> lines = Files.readAllLines(target, StandardCharsets.UTF_8);
-            if (lines.size() != first_step + 1 || !lines.get(0).equals("step,loss")) return List.of();
+            if (lines.size() < first_step + 1 || !lines.get(0).equals("step,loss")) return List.of();
             for (int i = 1; i < lines.size(); i++) if (!lines.get(i).startsWith(i + ",")) return List.of();
-            return lines.subList(1, lines.size());
+            if (loss != null && !lines.get(first_step).equals(first_step + "," + loss)) return List.of();
+            return lines.subList(1, first_step + 1);
         }
 
         /** One row; Double.toString parses back to the exact same double. */

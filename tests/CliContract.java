@@ -327,6 +327,50 @@ abstract class CliContract {
         assertEquals(Files.readAllLines(full), Files.readAllLines(part), "the loss log continued to the uninterrupted run's");
     }
 
+    /**
+     * SIGKILL at the worst instant of a checkpoint, deterministically: the JVM halts (TrainingRun.HALT_BEFORE_SAVE)
+     * after the loss log's rows are on disk and before the model file is: at a --save-every checkpoint (step 40),
+     * and at the final save (step 60). The resumed run's loss log is the uninterrupted run's, row for row.
+     */
+    @ParameterizedTest(name = "halted before the model file of step {0}")
+    @CsvSource({"40", "60"})
+    void aKillBetweenTheLossLogAndTheModelFileLosesNoStep(int haltAt, @TempDir Path tmp) throws Exception {
+        Path full = tmp.resolve("full.csv"), part = tmp.resolve("part.csv"), ck = tmp.resolve("ck.safetensors");
+        String[] run = {"--input", tiny(), "--samples", "3"};
+        TestSupport.Run whole = run(TestSupport.concat(run, "--steps", "60", "--loss-log", full.toString()));
+        assertEquals(0, whole.exit(), whole.err());
+
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-D" + TrainingRun.HALT_BEFORE_SAVE + "=" + haltAt, "-cp", System.getProperty("java.class.path"), mainClass()));
+        cmd.addAll(List.of(run));
+        cmd.addAll(List.of("--steps", "60", "--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "20"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("out.txt").toFile()).start();
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(137, p.exitValue(), Files.readString(tmp.resolve("out.txt")));
+        assertEquals(haltAt, TestSupport.readLossLog(part).size(), "the loss log's checkpoint is on disk");
+        assertEquals("" + (haltAt - 20), ModelFile.read(ck).meta.get("step"), "the model file is the checkpoint before");
+
+        TestSupport.Run resumed = run(TestSupport.concat(run, "--resume", ck.toString(), "--loss-log", part.toString()));
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertEquals(Files.readAllLines(full), Files.readAllLines(part), "every step once, every loss to the last bit");
+        assertEquals(TestSupport.samplesOf(whole.out()), TestSupport.samplesOf(resumed.out()));
+    }
+
+    /** SIGTERM to a run without --save: it stops at once (143), and leaves no loss log and no temporary file. */
+    @Test
+    void aRunStoppedWithoutSaveLeavesNoFile(@TempDir Path tmp) throws Exception {
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
+                mainClass(), "--input", tiny(), "--steps", "10000000", "--loss-log", tmp.resolve("l.csv").toString());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (TestSupport.listing(tmp).isEmpty() && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+        assertTrue(TestSupport.listing(tmp).stream().anyMatch(f -> f.startsWith("l.csv.") && f.endsWith(".part")), "training, its log open");
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue());
+        assertEquals(Set.of(), TestSupport.listing(tmp));
+    }
+
     @Test
     void aLoadedModelTrainsOnInBatchesAndItsBatchSizeIsSaved(@TempDir Path tmp) throws IOException {
         Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");

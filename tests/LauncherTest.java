@@ -47,6 +47,59 @@ class LauncherTest {
         assertTrue(alias.out().contains("num docs: 2\nvocab size: 5\n"), alias.out());
     }
 
+    /**
+     * Under any locale the scripts compile (javac on JDK 17 reads sources in the locale's charset unless told) and
+     * write the same bytes. From a fresh JBang cache with no locale at all (no LANG, no LC_*: as `env -i` or a
+     * minimal container), then C, C.UTF-8 and en_US.UTF-8 (which falls back to C where it is not installed): each
+     * engine's stdout, loss log and model file, and an error line that quotes every character of the vocabulary
+     * (é, ë, an emoji), are the bytes of the C.UTF-8 run; the test suite compiles there too.
+     */
+    @Test
+    void everyScriptCompilesAndWritesTheSameBytesInAnyLocale(@TempDir Path tmp) throws Exception {
+        Path jbangDir = tmp.resolve("jbang-home"); // a fresh cache: every script is compiled under no locale first
+        Path names = TestSupport.writeFile(tmp, "names.txt", "zoë\nanna\nbob\uD83D\uDE00\nélise\nemma\n");
+        for (String script : List.of("microgpt.java", "microgpt_optimized.java")) {
+            Map<String, List<byte[]>> outputs = new LinkedHashMap<>();
+            for (String lang : Arrays.asList(null, "C", "C.UTF-8", "en_US.UTF-8")) {
+                Path dir = Files.createDirectories(tmp.resolve(script + "-" + lang));
+                Result run = inLocale(dir, "run", lang, jbangDir, launcher(), REPO.resolve(script).toString(), "--input", names.toString(),
+                        "--steps", "5", "--samples", "3", "--loss-log", "l.csv", "--save", "m.safetensors");
+                assertEquals(0, run.exit(), lang + ": " + run.out());
+                Result error = inLocale(dir, "error", lang, jbangDir, launcher(), REPO.resolve(script).toString(), "--input", names.toString(),
+                        "--prompt", "x");
+                assertEquals(2, error.exit(), lang + ": " + error.out());
+                outputs.put(String.valueOf(lang), List.of(Files.readAllBytes(dir.resolve("run.out")), Files.readAllBytes(dir.resolve("l.csv")),
+                        Files.readAllBytes(dir.resolve("m.safetensors")), Files.readAllBytes(dir.resolve("error.err"))));
+            }
+            List<byte[]> utf8 = outputs.get("C.UTF-8");
+            String err = new String(utf8.get(3), StandardCharsets.UTF_8);
+            assertTrue(err.endsWith("use only these: abeilmnosz\u00e9\u00eb\uD83D\uDE00\n"), err);
+            long header = java.nio.ByteBuffer.wrap(utf8.get(2), 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            assertEquals(0, header % 8, "the model file's header is padded to 8 bytes, counted in bytes, not characters");
+            outputs.forEach((lang, out) -> {
+                for (int k = 0; k < out.size(); k++)
+                    assertArrayEquals(utf8.get(k), out.get(k), script + ", LANG " + lang + ": " + List.of("stdout", "loss log", "model file", "stderr").get(k));
+            });
+        }
+        Result tests = inLocale(tmp, "tests", null, jbangDir, launcher(), "build", REPO.resolve("tests/RunTests.java").toString());
+        assertEquals(0, tests.exit(), tests.out());
+    }
+
+    /**
+     * Runs cmd in dir with LANG=lang and no other locale variable (lang null: none at all); its stdout and stderr go
+     * to NAME.out and NAME.err there. Returns the exit code and stderr.
+     */
+    static Result inLocale(Path dir, String name, String lang, Path jbangDir, String... cmd) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectOutput(dir.resolve(name + ".out").toFile()).redirectError(dir.resolve(name + ".err").toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("LC_") || k.equals("LANG") || k.equals("LANGUAGE"));
+        if (lang != null) pb.environment().put("LANG", lang);
+        pb.environment().put("JBANG_DIR", jbangDir.toString());
+        Process p = pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "finished");
+        return new Result(p.exitValue(), Files.readString(dir.resolve(name + ".err"), StandardCharsets.UTF_8));
+    }
+
     /** Served over HTTP on 127.0.0.1, JBang fetches //SOURCES and //FILES relative to the script's URL. */
     @Test
     void runsFromAUrlWithItsSourcesAndTheBundledNames(@TempDir Path tmp) throws Exception {

@@ -28,10 +28,11 @@ class MicrogptOptimizedTest {
     /**
      * Models unlike the default, with another seed and temperature: 2 layers of 3 heads and a short context;
      * wide (72, 6 heads of 12); and 78 wide, whose heads of 13 and matrices of 78 and 312 rows leave the
-     * matrix-vector product's four-row blocks a remainder.
+     * matrix-vector product's four-row blocks a remainder; and the smallest legal shapes (1, 2 and 3 wide, one head
+     * per channel, a context of 1), whose products have 1, 2 or 3 outputs.
      */
     @ParameterizedTest(name = "{0} layers, {1} wide, {2} heads, block {3}, {4} steps")
-    @CsvSource({"2,12,3,6,60", "2,72,6,16,4", "2,78,6,16,4"})
+    @CsvSource({"2,12,3,6,60", "2,72,6,16,4", "2,78,6,16,4", "1,1,1,16,30", "2,2,2,4,30", "3,3,3,3,20", "1,5,5,1,20"})
     void nonDefaultConfigurationMatchesMicrogptJava(String n_layer, String n_embd, String n_head, String block_size,
                                                     String steps, @TempDir Path tmp) throws IOException {
         String[] config = {"--input", TestSupport.tinyNames().toString(), "--seed", "7", "--steps", steps,
@@ -179,10 +180,14 @@ class MicrogptOptimizedTest {
         for (int i = 0; i < x.length; i++) assertEquals(b.grad[i], a.grad[i], "grad " + i);
     }
 
-    @Test
-    void matvecGradientsAndValuesEqualPlainDots() {
-        // 7 rows (one alone, then pairs in the backward pass) against dot nodes over the same numbers as leaves
-        int nout = 7, nin = 5;
+    /**
+     * A product against dot nodes over the same numbers as leaves: 1, 2 and 3 rows (the top row alone when their
+     * number is odd, then pairs in the backward pass; fewer than the forward's four-row block), 7 rows, and a
+     * 1-wide input.
+     */
+    @ParameterizedTest(name = "{0} rows of {1}")
+    @CsvSource({"1,5", "2,5", "3,5", "7,5", "1,1", "3,1"})
+    void matvecGradientsAndValuesEqualPlainDots(int nout, int nin) {
         double[] x = inputs(nout * nin + nin, 5);
         microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
         a.rows = new double[nout][];
@@ -351,9 +356,13 @@ class MicrogptOptimizedTest {
     // ---- As shipped: C1 only, and a long run relaunched with C2 (CHANGE 15, support/Relaunch.java) ----
 
     /** The engine in a JVM of its own with its //JAVA_OPTIONS (C1 only), as JBang starts it; output to files in dir. */
-    static Process asShipped(Path dir, String... args) throws IOException {
+    static Process asShipped(Path dir, String... args) throws IOException { return asShipped(dir, List.of(), args); }
+
+    /** The same, with more JVM options (system properties) after the engine's. */
+    static Process asShipped(Path dir, List<String> jvmOptions, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
         cmd.addAll(List.of(microgpt_optimized.JAVA_OPTIONS.split(" ")));
+        cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), microgpt_optimized.class.getName()));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile()).start();
@@ -387,6 +396,30 @@ class MicrogptOptimizedTest {
         err = Files.readString(tmp.resolve("err.txt"));
         assertEquals(0, q.exitValue(), err);
         assertTrue(err.matches("timing: JVM and options \\d+ ms, data .*\n"), "a short run stays in its JVM: " + err);
+    }
+
+    /** As CliContract's test of a kill between the loss log and the model file, in the relaunched JVM of a long run. */
+    @Test
+    void aKillBetweenTheLossLogAndTheModelFileOfARelaunchedRunLosesNoStep(@TempDir Path tmp) throws Exception {
+        Path full = tmp.resolve("full.csv"), part = tmp.resolve("part.csv"), ck = tmp.resolve("ck.safetensors");
+        String[] longRun = {"--input", TestSupport.tinyNames().toString(), "--n-embd", "64", "--samples", "2"};
+        String[] steps = {"--steps", "800"};
+        assertTrue(Relaunch.work(TestSupport.concat(longRun, steps)) >= Relaunch.LONG_RUN);
+        TestSupport.Run whole = run(TestSupport.concat(TestSupport.concat(longRun, steps), "--loss-log", full.toString()));
+        assertEquals(0, whole.exit(), whole.err());
+
+        Process p = asShipped(tmp, List.of("-D" + TrainingRun.HALT_BEFORE_SAVE + "=400"), TestSupport.concat(TestSupport.concat(longRun, steps),
+                "--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "200"));
+        secondJvm(p); // a long run: the second JVM halts, and the first exits with its code
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(137, p.exitValue(), Files.readString(tmp.resolve("err.txt")));
+        assertEquals(400, TestSupport.readLossLog(part).size());
+        assertEquals("200", ModelFile.read(ck).meta.get("step"));
+
+        TestSupport.Run resumed = run(TestSupport.concat(longRun, "--resume", ck.toString(), "--loss-log", part.toString()));
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertEquals(Files.readAllLines(full), Files.readAllLines(part), "every step once, every loss to the last bit");
+        assertEquals(TestSupport.samplesOf(whole.out()), TestSupport.samplesOf(resumed.out()));
     }
 
     @Test

@@ -10,6 +10,7 @@
 //SOURCES BenchCompareTest.java
 //SOURCES SupportTest.java
 //SOURCES LauncherTest.java
+//COMPILE_OPTIONS -encoding UTF-8
 
 package mgpt;
 
