@@ -100,6 +100,103 @@ class LauncherTest {
         return new Result(p.exitValue(), Files.readString(dir.resolve(name + ".err"), StandardCharsets.UTF_8));
     }
 
+    /**
+     * A repeat run execs the java command JBang printed last time, with no JBang JVM, while nothing that decides the
+     * build has changed; an edit to the script, to a file it //SOURCES or //FILES, or a //DEPS line, a deleted jar,
+     * or a JBang option the launcher does not know (--fresh), runs JBang again. On a copy of the repository (its own
+     * .tools/launch/, sharing the bootstrapped JBang) with a JBang cache of its own; MICROGPT_LAUNCHER_TRACE=1 makes
+     * the launcher say which way each run went.
+     */
+    @Test
+    void aRepeatRunStartsNoJbangJvmUntilSomethingThatDecidesTheBuildChanges(@TempDir Path tmp) throws Exception {
+        Path repo = Files.createDirectories(tmp.resolve("repo")), work = Files.createDirectories(tmp.resolve("work"));
+        for (String f : List.of("jbang", "jbang-catalog.json", "microgpt.java", "data/names.txt", "support/Cli.java", "support/Config.java",
+                "support/ModelFile.java", "support/PyRandom.java", "support/Python.java", "support/TrainingRun.java")) {
+            Files.createDirectories(repo.resolve(f).getParent());
+            Files.copy(REPO.resolve(f), repo.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        Files.createDirectories(repo.resolve(".tools"));
+        Files.createSymbolicLink(repo.resolve(".tools/jbang"), REPO.resolve(".tools/jbang"));
+        Map<String, String> env = Map.of("JBANG_DIR", tmp.resolve("jbang-home").toString(), "MICROGPT_LAUNCHER_TRACE", "1");
+        String script = repo.resolve("microgpt.java").toString(), launcher = repo.resolve("jbang").toString();
+        String repeat = "jbang (launcher): a repeat run", changed = "jbang (launcher): JBang runs: the build or its files changed";
+
+        Result first = sh(work, "", env, launcher, script, "--version");
+        assertEquals(0, first.exit(), first.out());
+        assertTrue(first.out().contains("jbang (launcher): JBang runs: no entry yet") && first.out().contains("microgpt 1.0.0"), first.out());
+        Result again = sh(work, "", env, launcher, script, "--version");
+        assertTrue(again.out().startsWith(repeat) && again.out().endsWith("\nmicrogpt 1.0.0\n"), again.out());
+        assertTrue(sh(repo, "", env, launcher, "--quiet", "microgpt", "--version").out().contains("microgpt 1.0.0"));
+        assertTrue(sh(repo, "", env, launcher, "--quiet", "microgpt", "--version").out().startsWith(repeat), "an alias, repeated");
+
+        edit(repo.resolve("microgpt.java"), "version = \"microgpt 1.0.0\"", "version = \"microgpt 1.0.1\""); // the script
+        Result edited = sh(work, "", env, launcher, script, "--version");
+        assertTrue(edited.out().startsWith(changed) && edited.out().endsWith("\nmicrogpt 1.0.1\n"), edited.out());
+        assertTrue(sh(work, "", env, launcher, script, "--version").out().startsWith(repeat));
+
+        edit(repo.resolve("support/Config.java"), "must be divisible by", "must be a multiple of"); // a //SOURCES file
+        Result sourced = sh(work, "", env, launcher, script, "--n-embd", "10");
+        assertTrue(sourced.out().startsWith(changed) && sourced.out().contains("--n-embd (10) must be a multiple of --n-head (4)"), sourced.out());
+
+        Files.writeString(repo.resolve("data/names.txt"), "\nzzzz\n", StandardOpenOption.APPEND); // a //FILES file (it ends with no newline)
+        Result files = sh(work, "", env, launcher, script, "--steps", "1", "--samples", "0");
+        assertTrue(files.out().startsWith(changed) && files.out().contains("num docs: 32034\n"), files.out());
+
+        edit(repo.resolve("microgpt.java"), "//DEPS info.picocli:picocli:4.7.7\n", "//DEPS info.picocli:picocli:4.7.7\n//DEPS org.apache.commons:commons-math3:3.6.1\n");
+        Result deps = sh(work, "", env, launcher, script, "--version");
+        assertTrue(deps.out().startsWith(changed), deps.out());
+        List<String> entries = new ArrayList<>();
+        try (var list = Files.list(repo.resolve(".tools/launch"))) { for (Path e : list.toList()) entries.add(Files.readString(e)); }
+        String entry = entries.stream().filter(e -> e.contains(script + "||")).findFirst().orElseThrow();
+        assertTrue(entry.contains("commons-math3-3.6.1.jar"), "the new //DEPS on the class path: " + entry);
+        assertTrue(sh(work, "", env, launcher, script, "--version").out().startsWith(repeat));
+
+        Path jar = Path.of(entry.split("\n")[1].replaceAll(".* -classpath ([^:]*):.*", "$1")); // the cached jar, deleted
+        Files.delete(jar);
+        Result rebuilt = sh(work, "", env, launcher, script, "--version");
+        assertTrue(rebuilt.out().startsWith(changed) && rebuilt.out().endsWith("\nmicrogpt 1.0.1\n") && Files.exists(jar), rebuilt.out());
+
+        Result fresh = sh(work, "", env, launcher, "--fresh", script, "--version");
+        assertTrue(fresh.out().startsWith("jbang (launcher): JBang runs: not a local script") && fresh.out().endsWith("\nmicrogpt 1.0.1\n"), fresh.out());
+        assertTrue(sh(work, "", env, launcher, script, "--version").out().startsWith(repeat));
+    }
+
+    /**
+     * An installed JBang (a `jbang` on the PATH with its jbang.jar beside it, as JBang's installer lays it out): the
+     * launcher runs that jar with JBang's protocol, and a repeat run skips it. Here the jar is the bootstrapped JBang's
+     * jars behind a manifest, and the `jbang` script beside it fails if anything runs it.
+     */
+    @Test
+    void anInstalledJbangRunsThroughItsJarAndARepeatRunSkipsIt(@TempDir Path tmp) throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Files.writeString(bin.resolve("jbang"), "#!/bin/sh\necho 'the installed jbang script ran' >&2\nexit 3\n");
+        bin.resolve("jbang").toFile().setExecutable(true);
+        StringBuilder classPath = new StringBuilder();
+        String version = Files.readString(REPO.resolve("jbang")).replaceAll("(?s).*\nJBANG_VERSION=(\\S+)\n.*", "$1");
+        Path lib = REPO.resolve(".tools/jbang/" + version + "/lib");
+        Assumptions.assumeTrue(Files.exists(lib.resolve(".complete")), "JBang bootstrapped by ./jbang in " + lib);
+        try (var jars = Files.list(lib)) {
+            for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).sorted().toList()) classPath.append(jar.toUri()).append(' ');
+        }
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, classPath.toString().trim());
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(bin.resolve("jbang.jar")), manifest)) { }
+        Map<String, String> env = Map.of("PATH", bin + ":/usr/bin:/bin", "JAVA_HOME", System.getProperty("java.home"),
+                "MICROGPT_LAUNCHER_TRACE", "1");
+        Result first = sh(tmp, "", env, launcher(), REPO.resolve("microgpt.java").toString(), "--version");
+        assertEquals(0, first.exit(), first.out());
+        assertTrue(first.out().startsWith("jbang (launcher): JBang runs") && first.out().endsWith("\nmicrogpt 1.0.0\n"), first.out());
+        Result again = sh(tmp, "", env, launcher(), REPO.resolve("microgpt.java").toString(), "--version");
+        assertTrue(again.out().startsWith("jbang (launcher): a repeat run") && again.out().endsWith("\nmicrogpt 1.0.0\n"), again.out());
+    }
+
+    static void edit(Path file, String from, String to) throws IOException {
+        String text = Files.readString(file);
+        assertTrue(text.contains(from), file + " has " + from);
+        Files.writeString(file, text.replace(from, to));
+    }
+
     /** Served over HTTP on 127.0.0.1, JBang fetches //SOURCES and //FILES relative to the script's URL. */
     @Test
     void runsFromAUrlWithItsSourcesAndTheBundledNames(@TempDir Path tmp) throws Exception {
