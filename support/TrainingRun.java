@@ -95,6 +95,15 @@ final class TrainingRun implements AutoCloseable {
         return needsData ? readInput(inputPath(), o.input == null) : "";
     }
 
+    /**
+     * `split` of text(): the documents, from a prefetch (support/Prefetch.java) when it read the very file that
+     * text() would read, else from text() now.
+     */
+    <T> T text(Prefetch<T> prefetched, java.util.function.Function<String, T> split) {
+        T done = needsData && prefetched != null ? prefetched.get(inputPath()) : null;
+        return done != null ? done : split.apply(text());
+    }
+
     private Path inputPath() { return o.input == null ? Path.of(DEFAULT_INPUT) : o.input; }
 
     /** The documents, in file order, once checked: there are some (when data is needed), and a resumed run's are its own. */
@@ -170,12 +179,12 @@ final class TrainingRun implements AutoCloseable {
      * no character its vocabulary lacks. uchars: the tokenizer's characters, sorted (token id = index).
      */
     int[] promptTokens(List<String> docs, int[] uchars) {
-        String unknown = file == null ? "" : unknown(docs.stream().flatMapToInt(String::codePoints), uchars);
+        String unknown = file == null ? "" : unknown(docs, uchars);
         if (!unknown.isEmpty())
             throw UserError.input("the training data has characters that model file " + file.file + " does not know: "
                     + unknown + "; train a new model on it instead of --load");
         int[] cps = o.prompt.codePoints().toArray();
-        unknown = unknown(Arrays.stream(cps), uchars);
+        unknown = unknown(List.of(o.prompt), uchars);
         if (!unknown.isEmpty())
             throw UserError.usage("--prompt has characters that are not in the vocabulary: " + unknown
                     + "; use only these: " + new String(uchars, 0, uchars.length));
@@ -187,11 +196,17 @@ final class TrainingRun implements AutoCloseable {
         return tokens;
     }
 
-    /** The characters that the vocabulary lacks, sorted and quoted ('!', 'A'); "" if none. */
-    private static String unknown(java.util.stream.IntStream chars, int[] uchars) {
+    /**
+     * The characters of texts that the vocabulary lacks, sorted and quoted ('!', 'A'); "" if none. Plain loops, no
+     * streams: a stream's first use costs a few milliseconds of start-up.
+     */
+    private static String unknown(List<String> texts, int[] uchars) {
+        TreeSet<Integer> missing = new TreeSet<>();
+        for (String text : texts)
+            for (int i = 0, ch; i < text.length(); i += Character.charCount(ch))
+                if (Arrays.binarySearch(uchars, ch = text.codePointAt(i)) < 0) missing.add(ch);
         StringJoiner s = new StringJoiner(", ");
-        chars.filter(ch -> Arrays.binarySearch(uchars, ch) < 0).distinct().sorted()
-                .forEach(ch -> s.add("'" + new String(Character.toChars(ch)) + "'"));
+        for (int ch : missing) s.add("'" + new String(Character.toChars(ch)) + "'");
         return s.toString();
     }
 

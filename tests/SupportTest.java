@@ -13,6 +13,25 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** support/: CPython's random, Python's formats, the bundled dataset, the resume command's quoting. */
 class SupportTest {
 
+    // ---- Prefetch: the input read while picocli parses (CHANGE 18) ------------------------------
+
+    /** It reads the file the words name, and only a run that asks for that very file gets what it made. */
+    @Test
+    void aPrefetchServesOnlyTheFileItRead(@TempDir Path tmp) throws Exception {
+        Path names = TestSupport.writeFile(tmp, "names.txt", "anna\nbob\n"), other = TestSupport.writeFile(tmp, "other.txt", "x\n");
+        for (String[] args : List.of(new String[]{"--steps", "3", "--input", names.toString()}, new String[]{"--input=" + names})) {
+            Prefetch<List<String>> p = Prefetch.input(args, microgpt_optimized::splitDocs);
+            assertEquals(List.of("anna", "bob"), p.get(names));
+            assertNull(p.get(other), "another file is read by the run itself");
+        }
+        assertNull(Prefetch.input(new String[]{"--input", tmp.resolve("missing.txt").toString()}, microgpt_optimized::splitDocs),
+                "a missing file: the run writes the bundled names or says it is missing, itself");
+        Path bad = tmp.resolve("bad.txt");
+        Files.write(bad, new byte[]{'a', (byte) 0xff, '\n'});
+        assertNull(Prefetch.input(new String[]{"--input", bad.toString()}, microgpt_optimized::splitDocs).get(bad),
+                "not UTF-8: the run reads it again and reports it in its place");
+    }
+
     // ---- Python's random, against values printed by CPython 3.11.7 ----------------------------
 
     @Test
