@@ -75,7 +75,7 @@ public class microgpt_optimized implements Callable<Integer> {
             PyRandom random = new PyRandom(run.seed); // Let there be order among chaos
 
             // Let there be a dataset `docs`: a list of documents (e.g. names), shuffled once
-            List<String> docs = run.docs(run.text(prefetched, microgpt_optimized::splitDocs)); // none when a loaded model only samples; CHANGE 18
+            List<String> docs = run.docs(Prefetch.text(prefetched, run, microgpt_optimized::splitDocs)); // none when a loaded model only samples; CHANGE 18
             random.shuffle(docs);
             if (!docs.isEmpty()) out.println("num docs: " + docs.size());
 

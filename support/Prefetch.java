@@ -42,6 +42,12 @@ final class Prefetch<T> {
         return new Prefetch<>(path, task);
     }
 
+    /** `work` of run.text(): from the prefetch when it read the very file that run.text() reads, else done now. */
+    static <T> T text(Prefetch<T> prefetched, TrainingRun run, Function<String, T> work) {
+        T done = prefetched == null || run.input() == null ? null : prefetched.get(run.input());
+        return done != null ? done : work.apply(run.text());
+    }
+
     /** What `work` made of the text of `input`, if this prefetch read that file and succeeded; else null. */
     T get(Path input) {
         if (!path.equals(input)) return null;

@@ -95,14 +95,8 @@ final class TrainingRun implements AutoCloseable {
         return needsData ? readInput(inputPath(), o.input == null) : "";
     }
 
-    /**
-     * `split` of text(): the documents, from a prefetch (support/Prefetch.java) when it read the very file that
-     * text() would read, else from text() now.
-     */
-    <T> T text(Prefetch<T> prefetched, java.util.function.Function<String, T> split) {
-        T done = needsData && prefetched != null ? prefetched.get(inputPath()) : null;
-        return done != null ? done : split.apply(text());
-    }
+    /** The file text() reads; null when a loaded model only samples, and needs no data. */
+    Path input() { return needsData ? inputPath() : null; }
 
     private Path inputPath() { return o.input == null ? Path.of(DEFAULT_INPUT) : o.input; }
 
