@@ -5,7 +5,7 @@
 //DEPS org.apache.commons:commons-math3:3.6.1
 //SOURCES microgpt.java
 //SOURCES microgpt_optimized.java
-//SOURCES support/HtmlReport.java
+//SOURCES harness/HtmlReport.java support/Svg.java
 //COMPILE_OPTIONS -encoding UTF-8
 
 /*

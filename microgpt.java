@@ -3,7 +3,8 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS com.google.code.gson:gson:2.13.2
 //SOURCES support/Cli.java support/Config.java support/ModelFile.java support/PyRandom.java support/Python.java support/TrainingRun.java
-//FILES names.txt=data/names.txt
+//SOURCES support/TrainingReport.java support/Svg.java
+//FILES names.txt=data/names.txt training-report.html=support/training-report.html
 //COMPILE_OPTIONS -encoding UTF-8
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms128m -XX:NewRatio=1 -XX:MaxRAMPercentage=75 -XX:-UsePerfData
 // The JVM: the serial collector, and a young generation as large as the old one (NewRatio=1), so that
@@ -68,6 +69,7 @@ public class microgpt implements Callable<Integer> {
             // Repeat in sequence: a batch of documents per step (one, as in the Python, by default), forward, backward, Adam
             Adam adam = new Adam(model.params);
             run.training(tok.uchars, random, model::weights, adam.m, adam.v); // what --save keeps and --resume restores
+            run.watch(r -> sample(model, tok, new int[0], o.temperature, r), tokens -> logits(model, tokens), Adam.beta1); // --report's page
             for (int step = run.first_step; step < run.num_steps; step++) {
                 int[][] batch = new int[run.batch_size][];
                 for (int b = 0; b < batch.length; b++) batch[b] = tok.encode(docs.get(run.doc(step, b, docs.size())));
@@ -342,6 +344,7 @@ public class microgpt implements Callable<Integer> {
                     attn_logits[t] = sum(terms).div(scale);
                 }
                 Value[] attn_weights = softmax(attn_logits);
+                if (TrainingReport.watching()) TrainingReport.attention(li, h, Arrays.stream(attn_weights).mapToDouble(w -> w.data).toArray(), 0, attn_weights.length); // --report
                 for (int j = 0; j < head_dim; j++) {
                     Value[] terms = new Value[v_all.size()];
                     for (int t = 0; t < v_all.size(); t++) terms[t] = attn_weights[t].mul(v_all.get(t)[hs + j]);
@@ -428,6 +431,15 @@ public class microgpt implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
     // Inference
     // ------------------------------------------------------------------------------------------
+
+    /** The logits at each position of a document (its tokens from BOS on), no training: what --report's page shows. */
+    static double[][] logits(GPT model, int[] tokens) {
+        List<List<Value[]>> keys = model.emptyCache(), values = model.emptyCache();
+        double[][] out = new double[tokens.length][];
+        for (int pos_id = 0; pos_id < tokens.length; pos_id++)
+            out[pos_id] = Arrays.stream(gpt(model, tokens[pos_id], pos_id, keys, values)).mapToDouble(v -> v.data).toArray();
+        return out;
+    }
 
     /** Samples one document, starting from BOS and the prompt's tokens, until BOS or block_size tokens. */
     public static String sample(GPT model, Tokenizer tok, int[] prompt, double temperature, PyRandom random) {

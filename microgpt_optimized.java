@@ -3,8 +3,9 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS com.google.code.gson:gson:2.13.2
 //SOURCES support/Cli.java support/Config.java support/ModelFile.java support/PyRandom.java support/Python.java support/TrainingRun.java
+//SOURCES support/TrainingReport.java support/Svg.java
 //SOURCES support/Workers.java support/Relaunch.java support/Prefetch.java
-//FILES names.txt=data/names.txt
+//FILES names.txt=data/names.txt training-report.html=support/training-report.html
 //COMPILE_OPTIONS -encoding UTF-8 -XDstringConcat=inline
 //JAVA_OPTIONS -XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData
 // CHANGE 11: javac compiles string concatenation to StringBuilder calls instead of invokedynamic,
@@ -94,6 +95,7 @@ public class microgpt_optimized implements Callable<Integer> {
             // Repeat in sequence: a batch of documents per step (one, as in the Python, by default), forward, backward, Adam
             Adam adam = new Adam(model.tape); // CHANGE 7
             run.training(tok.uchars, random, model::weights, adam.m, adam.v); // what --save keeps and --resume restores
+            run.watch(r -> sample(model, tok, new int[0], o.temperature, r), tokens -> logits(model, tokens), Adam.beta1); // --report's page
             Batch batch = new Batch(model, run.batch_size, workers, tok.max_len + 2); // CHANGE 8, 16: buffers, tapes, threads made once
             for (int step = run.first_step; step < run.num_steps; step++) {
                 for (int b = 0; b < batch.size; b++) // CHANGE 8: into the batch's token buffers
@@ -767,6 +769,7 @@ public class microgpt_optimized implements Callable<Integer> {
                 for (int tt = 0; tt < len; tt++) t.dot(q + hs, cache.key(li, tt) + hs, head_dim); // CHANGE 3: dot
                 int attn_logits = t.mul(dots, inv_sqrt, len);
                 model.head_weights[h] = softmax(t, attn_logits, len);
+                if (TrainingReport.watching()) TrainingReport.attention(li, h, t.data, model.head_weights[h], len); // --report
             }
             int x_attn = t.next(); // the heads' outputs, concatenated
             int[] v_all = cache.valueArray(li);
@@ -923,6 +926,24 @@ public class microgpt_optimized implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
     // Inference
     // ------------------------------------------------------------------------------------------
+
+    /** The logits at each position of a document (its tokens from BOS on), no training: what --report's page shows. */
+    static double[][] logits(GPT model, int[] tokens) {
+        Tape t = model.tape;
+        t.reset();
+        t.grad_enabled = false; // CHANGE 6: no graph
+        try {
+            double[][] out = new double[tokens.length][];
+            for (int pos_id = 0; pos_id < tokens.length; pos_id++) {
+                int logits = gpt(model, tokens[pos_id], pos_id, model.cache);
+                out[pos_id] = Arrays.copyOfRange(t.data, logits, logits + model.vocab_size);
+            }
+            return out;
+        } finally {
+            t.grad_enabled = true;
+            t.reset();
+        }
+    }
 
     /** Samples one document, starting from BOS and the prompt's tokens, until BOS or block_size tokens. */
     public static String sample(GPT model, Tokenizer tok, int[] prompt, double temperature, PyRandom random) {

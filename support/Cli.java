@@ -174,6 +174,10 @@ final class Options {
     int samples = 20;
     @Option(names = "--loss-log", paramLabel = "FILE", description = "Write a CSV 'step,loss' with every step's exact loss.")
     Path lossLog;
+    @Option(names = "--report", paramLabel = "FILE", description = "Write FILE.html, one page that shows the model learning "
+            + "step by step (loss, names, attention, next-character probabilities, embeddings, gradients): at the end, at "
+            + "each --save-every checkpoint, and on Ctrl-C.")
+    Path report;
     @Option(names = "--timing", description = "Print on stderr how long start-up, data, training and sampling took.")
     boolean timing;
     @Option(names = "--prompt", paramLabel = "TEXT", description = "Start every sample with TEXT (it is printed too).")

@@ -42,6 +42,8 @@ final class TrainingRun implements AutoCloseable {
     private double[][] m, v;
     private boolean done;
     private double last_loss;
+    private List<String> docs = List.of();
+    private TrainingReport report; // --report, once the engine has said how to watch its model
 
     /** Checks the options (the same order and messages as ever), reads a --load or --resume file, opens the loss log. */
     TrainingRun(Options o) {
@@ -75,6 +77,7 @@ final class TrainingRun implements AutoCloseable {
         if (o.saveEvery < 0) throw UserError.usage("--save-every must be 0 (never) or more (got " + o.saveEvery + ")");
         if (o.saveEvery > 0 && o.save == null) throw UserError.usage("--save-every needs --save FILE, the file to write");
         if (o.save != null) Cli.checkOutput("--save", o.save, "model.safetensors");
+        if (o.report != null) Cli.checkOutput("--report", o.report, "training.html");
         if (o.load == null && o.resume == null) return null;
         ModelFile f = ModelFile.read(o.resume != null ? o.resume : o.load);
         if (o.resume != null && f.meta("data_sha256").isEmpty())
@@ -108,6 +111,7 @@ final class TrainingRun implements AutoCloseable {
         if (o.save != null || o.resume != null) data_hash = dataHash(docs); // only a model file keeps it
         if (o.resume != null && !data_hash.equals(file.meta("data_sha256")))
             throw UserError.input("the training data is not the data of the run saved in " + o.resume + "; resume with the same --input");
+        this.docs = docs; // the report's probes and marks (the same list, shuffled in place after this)
         return docs;
     }
 
@@ -236,7 +240,21 @@ final class TrainingRun implements AutoCloseable {
             }
         }
         time.phase("data and model");
-        interrupt = new Interrupt(o.save != null);
+        interrupt = new Interrupt(o.save != null || o.report != null);
+    }
+
+    /**
+     * --report: how the page watches the model (support/TrainingReport.java): a name sampled with a generator of the
+     * page's own, and the logits at each position of a document; beta1 is Adam's, which gives each step's gradient
+     * back from the first moment. A no-op without --report. Call it after training(...).
+     */
+    void watch(java.util.function.Function<PyRandom, String> sample, java.util.function.Function<int[], double[][]> logits, double beta1) {
+        if (o.report == null) return;
+        report = new TrainingReport(config, vocab, docs, seed, first_step, num_steps, batch_size, o.temperature, beta1,
+                Cli.script(name), command(false), new TrainingReport.Model() {
+                    @Override public String sample(PyRandom random) { return sample.apply(random); }
+                    @Override public double[][] logits(int[] tokens) { return logits.apply(tokens); }
+                }, weights, () -> ModelFile.flat(m));
     }
 
     /** Document b of step `step` (both from 0): the step's batch_size documents follow the last step's, wrapping around. */
@@ -251,8 +269,15 @@ final class TrainingRun implements AutoCloseable {
         out.flush();
         log.write(step, loss);
         last_loss = loss;
+        if (report != null) report.step(step, loss);
         boolean stop = interrupt.requested();
         if (o.save != null && (stop || o.saveEvery > 0 && step % o.saveEvery == 0 && step < num_steps)) checkpoint(step);
+        if (stop && o.save == null) { // only --report asked to finish the step: write the page, and stop as the signal asks
+            report.write(o.report, step);
+            Cli.stderr().println("\n" + name + ": stopped after step " + step + " of " + num_steps + "; wrote " + o.report);
+            log.discard();
+            interrupt.exit();
+        }
         if (stop) {
             Cli.stderr().println("\n" + name + ": stopped after step " + step + " of " + num_steps + " and saved the run to "
                     + o.save + "; continue it with: " + resumeCommand());
@@ -268,11 +293,12 @@ final class TrainingRun implements AutoCloseable {
         time.phase("training (" + (num_steps - first_step) + " steps)");
     }
 
-    /** Sampling is over: the loss log is renamed into place, and --timing reports. */
+    /** Sampling is over: the loss log is renamed into place, --report's page written, and --timing reports. */
     void done() throws IOException {
         out.flush();
         time.phase("sampling (" + o.samples + " samples)");
         log.commit();
+        if (report != null) report.write(o.report, num_steps);
         time.report();
         done = true;
     }
@@ -289,11 +315,14 @@ final class TrainingRun implements AutoCloseable {
      * given but --steps, --load and --resume (the file keeps the steps, seed and sizes; the rest, such as
      * --input, --samples, --temperature, --prompt and --loss-log, are the run's own and are given again).
      */
-    String resumeCommand() {
-        StringBuilder cmd = new StringBuilder("./jbang " + Cli.script(name) + " --resume " + quote(o.save.toString()));
+    String resumeCommand() { return command(true); }
+
+    /** The command that runs this run again (resume: the one that continues it from --save, as above). */
+    private String command(boolean resume) {
+        StringBuilder cmd = new StringBuilder("./jbang " + Cli.script(name) + (resume ? " --resume " + quote(o.save.toString()) : ""));
         for (CommandLine.Model.OptionSpec opt : o.spec.commandLine().getParseResult().matchedOptions()) {
             String option = opt.longestName();
-            if (List.of("--steps", "--load", "--resume").contains(option)) continue;
+            if (resume && List.of("--steps", "--load", "--resume").contains(option)) continue;
             cmd.append(' ').append(option);
             if (opt.arity().max() > 0) cmd.append(' ').append(quote(String.valueOf((Object) opt.getValue())));
         }
@@ -310,6 +339,7 @@ final class TrainingRun implements AutoCloseable {
         log.checkpoint();
         if (Long.getLong(HALT_BEFORE_SAVE, -1) == step) Runtime.getRuntime().halt(137); // the worst instant for a kill
         save(step);
+        if (report != null) report.write(o.report, step); // a long run's page can be opened while it trains
     }
 
     /** Tests only: halts the JVM, as SIGKILL would, after the loss log's checkpoint at this step and before the model's. */

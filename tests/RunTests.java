@@ -10,6 +10,7 @@
 //SOURCES BenchCompareTest.java
 //SOURCES SupportTest.java
 //SOURCES LauncherTest.java
+//SOURCES ReportTest.java
 //COMPILE_OPTIONS -encoding UTF-8
 
 package mgpt;
@@ -41,7 +42,7 @@ public class RunTests implements Callable<Integer> {
 
     static final List<Class<?>> TEST_CLASSES = List.of(
             MicrogptTest.class, MicrogptCliTest.class, MicrogptOptimizedTest.class, MicrogptOptimizedCliTest.class,
-            SupportTest.class, LauncherTest.class, BenchCompareTest.class);
+            SupportTest.class, ReportTest.class, LauncherTest.class, BenchCompareTest.class);
 
     @Option(names = "--only", paramLabel = "TEXT", description = "Run only the test classes whose name contains TEXT.")
     String only;

@@ -6,7 +6,9 @@ import java.util.*;
 import mgpt.bench_compare.*;
 
 /**
- * bench_compare.java's HTML report: one self-contained file, inline SVG and CSS, no scripts, nothing fetched.
+ * bench_compare.java's HTML report: one self-contained file, inline SVG and CSS, no scripts, nothing fetched. It
+ * lives with the harness (it reads the harness's records); what it shares with the training page is in
+ * support/Svg.java.
  * Speed-up per area with its confidence interval, cold against steady time, allocation and live peak, the
  * train-steps loss curves, the tables and the configuration.
  */
@@ -16,11 +18,9 @@ final class HtmlReport {
     static final String ORIG_COLOR = "#8fb8de", MOD_COLOR = "#1b5e20", FLAT_COLOR = "#e65100", COLD_COLOR = "#b0bec5",
             STEADY_COLOR = "#37474f";
 
-    static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-    }
+    static String esc(String s) { return Svg.esc(s); }
 
-    static String f(String format, Object... args) { return String.format(Locale.ROOT, format, args); }
+    static String f(String format, Object... args) { return Svg.f(format, args); }
 
     /** Byte counts as the tables print them, and axis ticks (powers of ten) in decimal units: 10 kB, 1 MB. */
     static String bytesOrTick(double v) {
@@ -138,43 +138,24 @@ final class HtmlReport {
     static String lossCurves(List<Row> rows) {
         List<Row> train = rows.stream().filter(r -> r.ok() && r.area() == Area.TRAIN_STEPS && r.report().losses() != null).toList();
         if (train.isEmpty()) return "<p>No train-steps rows.</p>";
-        int w = 1180, h = 360, left = 70, right = 30, top = 20, bottom = 40;
         int n = train.stream().mapToInt(r -> r.report().losses().length).max().orElse(1);
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
         for (Row r : train) for (double v : r.report().losses()) if (Double.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
         if (!(hi > lo)) { lo -= 1; hi += 1; }
-        double pad = (hi - lo) * 0.05, ylo = lo - pad, yhi = hi + pad;
-        java.util.function.DoubleUnaryOperator X = step -> left + (w - left - right) * (n <= 1 ? 0.5 : (step - 1) / (n - 1.0));
-        java.util.function.DoubleUnaryOperator Y = v -> top + (h - top - bottom) * (1 - (v - ylo) / (yhi - ylo));
-        StringBuilder s = new StringBuilder(f("<svg viewBox='0 0 %d %d' width='%d' height='%d' role='img' aria-label='Loss curves'>", w, h, w, h));
-        for (int k = 0; k <= 4; k++) {
-            double v = ylo + (yhi - ylo) * k / 4;
-            s.append(f("<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='grid'/><text x='%d' y='%.1f' class='tick' text-anchor='end'>%.2f</text>",
-                    left, Y.applyAsDouble(v), w - right, Y.applyAsDouble(v), left - 6, Y.applyAsDouble(v) + 4, v));
-        }
-        for (int k = 0; k <= 4; k++) {
-            int step = 1 + (int) Math.round((n - 1) * k / 4.0);
-            s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%d</text>", X.applyAsDouble(step), h - bottom + 16, step));
-        }
-        s.append(f("<text x='%.1f' y='%d' class='tick' text-anchor='middle'>training step (first run of each row's JVM: the same model, "
-                + "the same documents)</text>", (left + w - right) / 2.0, h - 4));
-        int k = 0;
+        double pad = (hi - lo) * 0.05;
+        List<Svg.Line> lines = new ArrayList<>();
         for (Row r : train) {
-            double[] l = r.report().losses();
-            StringBuilder pts = new StringBuilder();
-            for (int i = 0; i < l.length; i++) pts.append(f("%.1f,%.1f ", X.applyAsDouble(i + 1), Y.applyAsDouble(l[i])));
+            double[] l = r.report().losses(), steps = new double[l.length];
+            for (int i = 0; i < l.length; i++) steps[i] = i + 1;
             String style = switch (r.variant()) {
                 case "ORIG" -> "stroke-width='7' stroke-opacity='0.6'";
                 case "MOD" -> "stroke-width='2'";
                 default -> "stroke-width='1.5' stroke-dasharray='6 4'";
             };
-            s.append(f("<polyline points='%s' fill='none' stroke='%s' %s/>", pts.toString().trim(), color(r.variant()), style));
-            s.append(f("<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='%s' %s/><text x='%d' y='%d' class='tick'>%s</text>",
-                    w - right - 200, top + 10 + 18 * k, w - right - 170, top + 10 + 18 * k, color(r.variant()), style,
-                    w - right - 162, top + 14 + 18 * k, esc(r.variant())));
-            k++;
+            lines.add(new Svg.Line(r.variant(), steps, l, color(r.variant()), style));
         }
-        return s.append("</svg>").toString();
+        return Svg.lineChart("loss-curves", 1180, 360, 1, Math.max(n, 2), lo - pad, hi + pad,
+                "training step (first run of each row's JVM: the same model, the same documents)", "loss", lines);
     }
 
     /** The largest |loss difference| between each MOD variant's curve and ORIG's, step by step. */

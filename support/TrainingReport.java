@@ -1,0 +1,346 @@
+package mgpt;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.function.Function;
+
+/**
+ * --report FILE.html: one self-contained page that shows what the model learns, step by step, with the run's real
+ * numbers. It watches a run through TrainingRun and an engine's two functions (sample a name with a generator of
+ * the page's own; run the model over a document and give its logits, while the engine's gpt() passes each head's
+ * attention weights to attention() below), and knows nothing else of the engine. Every step it keeps the loss,
+ * and each matrix's gradient norm and Adam update size: the gradient is Adam's own, g = (m - beta1 m') / (1 - beta1)
+ * from the first moment after and before the step, and the update is the change of the weights. At SNAPSHOTS
+ * steps spread over the run (and at each write) it keeps names sampled, the probe documents' logits and attention,
+ * and the token embeddings. The page's data is JSON in the page (docs/report.md has its schema); the page draws it
+ * with a script of its own (support/training-report.html), and works from file:// with nothing fetched.
+ */
+final class TrainingReport {
+    static final int SNAPSHOTS = 40, SAMPLES = 6, PROBES = 3, MAX_POINTS = 4000;
+
+    /** What the page asks of an engine: a name sampled with the given generator, and the logits at each position of a document. */
+    interface Model {
+        String sample(PyRandom random);
+        double[][] logits(int[] tokens);
+    }
+
+    // ---- The hook in the engines' gpt(): attention weights while a probe runs ----------------------------------
+
+    private static double[][][][] watched; // [layer][head][query] = weights over keys 0..query; null when no probe runs
+
+    /** Whether a probe is watching the attention weights (an engine builds the weights' array only then). */
+    static boolean watching() { return watched != null; }
+
+    /** Called by an engine's gpt() for each head: weights[offset .. offset+len) are the query at position len-1's weights. */
+    static void attention(int layer, int head, double[] weights, int offset, int len) {
+        double[][][][] a = watched;
+        if (a != null) a[layer][head][len - 1] = Arrays.copyOfRange(weights, offset, offset + len);
+    }
+
+    // ---- What is kept ---------------------------------------------------------------------------------------------
+
+    private final Config config;
+    private final int[] vocab;          // the characters, token id order; BOS is vocab.length
+    private final String command, engine;
+    private final long seed;
+    private final int first_step, num_steps, batch_size;
+    private final double temperature, beta1;
+    private final Model model;
+    private final List<String> probes = new ArrayList<>();
+    private final Set<String> names;    // the training documents, for marking samples
+    private final String[] matrices;    // state_dict names, and where each starts in the flat parameters
+    private final int[] starts;
+    private final int vocab_size;
+    private final java.util.function.Supplier<double[]> weights, moments;
+    private double[] w_prev, m_prev;
+    private final TreeSet<Integer> schedule = new TreeSet<>();
+    private double[] steps = new double[64], losses = new double[64];
+    private double[][] grad_norms, update_norms;
+    private int count;
+    private final List<String> snapshots = new ArrayList<>(); // each a JSON object
+    private final List<double[][]> embeddings = new ArrayList<>(); // wte at each snapshot, for the one projection
+    private int last_snapshot = -1;
+
+    TrainingReport(Config config, int[] vocab, List<String> docs, long seed, int first_step, int num_steps, int batch_size,
+                   double temperature, double beta1, String engine, String command, Model model,
+                   java.util.function.Supplier<double[]> weights, java.util.function.Supplier<double[]> moments) {
+        this.config = config; this.vocab = vocab; this.seed = seed; this.first_step = first_step; this.num_steps = num_steps;
+        this.batch_size = batch_size; this.temperature = temperature; this.beta1 = beta1; this.engine = engine;
+        this.command = command; this.model = model; this.weights = weights; this.moments = moments;
+        vocab_size = vocab.length + 1;
+        names = new HashSet<>(docs);
+        for (String doc : docs) { // the first documents that fit the context, as the data has them (shuffled)
+            if (probes.size() == PROBES) break;
+            if (doc.codePointCount(0, doc.length()) + 1 <= config.block_size() && doc.length() >= 2 && !probes.contains(doc)) probes.add(doc);
+        }
+        Map<String, long[]> shapes = ModelFile.stateDictShapes(config, vocab_size);
+        matrices = shapes.keySet().toArray(new String[0]);
+        starts = new int[matrices.length + 1];
+        for (int k = 0; k < matrices.length; k++) starts[k + 1] = starts[k] + (int) ModelFile.count(shapes.get(matrices[k]));
+        grad_norms = new double[matrices.length][64];
+        update_norms = new double[matrices.length][64];
+        for (int k = 0; k <= SNAPSHOTS; k++) schedule.add(first_step + (int) Math.round((num_steps - first_step) * (double) k / SNAPSHOTS));
+        w_prev = weights.get();
+        m_prev = moments.get();
+        snapshot(first_step);
+    }
+
+    /** After step `step` (1-based) and its Adam update: the loss, each matrix's gradient and update, a snapshot when due. */
+    void step(int step, double loss) {
+        double[] w = weights.get(), m = moments.get();
+        if (count == steps.length) {
+            steps = Arrays.copyOf(steps, 2 * count); losses = Arrays.copyOf(losses, 2 * count);
+            for (int k = 0; k < matrices.length; k++) {
+                grad_norms[k] = Arrays.copyOf(grad_norms[k], 2 * count); update_norms[k] = Arrays.copyOf(update_norms[k], 2 * count);
+            }
+        }
+        steps[count] = step;
+        losses[count] = loss;
+        for (int k = 0; k < matrices.length; k++) {
+            double g2 = 0, u2 = 0;
+            for (int i = starts[k]; i < starts[k + 1]; i++) {
+                double g = (m[i] - beta1 * m_prev[i]) / (1 - beta1), u = w[i] - w_prev[i];
+                g2 += g * g;
+                u2 += u * u;
+            }
+            grad_norms[k][count] = Math.sqrt(g2);
+            update_norms[k][count] = Math.sqrt(u2);
+        }
+        count++;
+        w_prev = w;
+        m_prev = m;
+        if (schedule.contains(step)) snapshot(step);
+    }
+
+    /** The names the model writes, the probes' logits and attention, and wte, after `step` steps. */
+    private void snapshot(int step) {
+        if (step == last_snapshot) return;
+        last_snapshot = step;
+        StringBuilder s = new StringBuilder("{\"step\":").append(step).append(",\"samples\":[");
+        PyRandom random = new PyRandom(seed * 1_000_003L + step); // the page's own generator: the run's is never touched
+        for (int i = 0; i < SAMPLES; i++) {
+            String name = model.sample(random);
+            s.append(i == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"mark\":\"").append(mark(name)).append("\"}");
+        }
+        s.append("],\"probes\":[");
+        for (int p = 0; p < probes.size(); p++) {
+            int[] tokens = tokens(probes.get(p));
+            int positions = tokens.length - 1;
+            double[][][][] a = new double[config.n_layer()][config.n_head()][positions][];
+            double[][] logits;
+            watched = a;
+            try {
+                logits = model.logits(Arrays.copyOf(tokens, positions));
+            } finally {
+                watched = null;
+            }
+            s.append(p == 0 ? "" : ",").append("{\"logits\":").append(json(logits)).append(",\"attention\":[");
+            for (int l = 0; l < a.length; l++) {
+                s.append(l == 0 ? "" : ",").append('[');
+                for (int h = 0; h < a[l].length; h++) s.append(h == 0 ? "" : ",").append(json(a[l][h]));
+                s.append(']');
+            }
+            s.append("]}");
+        }
+        s.append("]}");
+        snapshots.add(s.toString());
+        double[] w = weights.get();
+        double[][] wte = new double[vocab_size][config.n_embd()];
+        for (int t = 0; t < vocab_size; t++) System.arraycopy(w, t * config.n_embd(), wte[t], 0, config.n_embd());
+        embeddings.add(wte);
+    }
+
+    /** [BOS] + the document's tokens + [BOS]. */
+    private int[] tokens(String doc) {
+        int[] cps = doc.codePoints().toArray(), t = new int[cps.length + 2];
+        t[0] = vocab.length;
+        for (int i = 0; i < cps.length; i++) t[i + 1] = Arrays.binarySearch(vocab, cps[i]);
+        t[cps.length + 1] = vocab.length;
+        return t;
+    }
+
+    /** "data": a training document; "edit": one insertion, deletion or substitution away from one; "new" otherwise. */
+    String mark(String name) {
+        if (names.contains(name)) return "data";
+        int[] cps = name.codePoints().toArray();
+        for (int i = 0; i <= cps.length; i++) {
+            if (i < cps.length && names.contains(join(cps, i, i + 1, -1))) return "edit"; // deletion
+            for (int ch : vocab) {
+                if (names.contains(join(cps, i, i, ch))) return "edit"; // insertion
+                if (i < cps.length && ch != cps[i] && names.contains(join(cps, i, i + 1, ch))) return "edit"; // substitution
+            }
+        }
+        return "new";
+    }
+
+    /** cps with [from, to) replaced by ch (none if ch < 0). */
+    private static String join(int[] cps, int from, int to, int ch) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < from; i++) s.appendCodePoint(cps[i]);
+        if (ch >= 0) s.appendCodePoint(ch);
+        for (int i = to; i < cps.length; i++) s.appendCodePoint(cps[i]);
+        return s.toString();
+    }
+
+    // ---- The page ---------------------------------------------------------------------------------------------------
+
+    /** Writes the page as it stands after `step` steps (a snapshot of that step first), whole or not at all. */
+    void write(Path target, int step) throws IOException {
+        snapshot(step);
+        String page = page();
+        Path tmp = Cli.tempBeside(target);
+        try {
+            Files.writeString(tmp, page, StandardCharsets.UTF_8);
+            Cli.moveIntoPlace(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The page: the template with the data's JSON and the loss chart put in. */
+    String page() throws IOException {
+        String template;
+        try (InputStream in = TrainingReport.class.getResourceAsStream("/training-report.html")) {
+            if (in == null) throw new IOException("training-report.html is missing from this script's jar");
+            template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        return template.replace("/*CSS*/", Svg.CSS).replace("<!--LOSS-->", lossChart())
+                .replace("/*DATA*/", data().replace("</", "<\\/"));
+    }
+
+    /** The data, as docs/report.md describes it. Per-step series longer than MAX_POINTS are averaged in buckets. */
+    String data() {
+        int bucket = Math.max(1, (count + MAX_POINTS - 1) / MAX_POINTS);
+        StringBuilder s = new StringBuilder("{\"format\":\"microgpt-training-report\",\"version\":1");
+        s.append(",\"engine\":").append(json(engine)).append(",\"command\":").append(json(command));
+        s.append(",\"settings\":{\"n_layer\":").append(config.n_layer()).append(",\"n_embd\":").append(config.n_embd())
+                .append(",\"n_head\":").append(config.n_head()).append(",\"block_size\":").append(config.block_size())
+                .append(",\"seed\":").append(seed).append(",\"batch_size\":").append(batch_size)
+                .append(",\"first_step\":").append(first_step).append(",\"num_steps\":").append(num_steps)
+                .append(",\"temperature\":").append(num(temperature)).append(",\"num_params\":").append(starts[matrices.length]).append('}');
+        s.append(",\"vocab\":[");
+        for (int t = 0; t < vocab_size; t++) s.append(t == 0 ? "" : ",").append(json(t < vocab.length ? new String(Character.toChars(vocab[t])) : "BOS"));
+        s.append("],\"uniform_loss\":").append(num(Math.log(vocab_size)));
+        s.append(",\"bucket\":").append(bucket);
+        s.append(",\"steps\":").append(json(buckets(steps, bucket, false)));
+        s.append(",\"loss\":").append(json(buckets(losses, bucket, false)));
+        s.append(",\"matrices\":[");
+        for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(json(matrices[k]));
+        s.append("],\"grad_norm\":[");
+        for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(json(buckets(grad_norms[k], bucket, true)));
+        s.append("],\"update_norm\":[");
+        for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(json(buckets(update_norms[k], bucket, true)));
+        s.append("],\"probes\":[");
+        for (int p = 0; p < probes.size(); p++) s.append(p == 0 ? "" : ",").append(json(probes.get(p)));
+        s.append("],\"snapshots\":[").append(String.join(",", snapshots)).append(']');
+        s.append(",\"embedding\":").append(projection()).append('}');
+        return s.toString();
+    }
+
+    /**
+     * wte at every snapshot on one fixed 2D basis: the two principal axes of the last snapshot's embeddings (centred on
+     * their mean), each with its largest component positive, so that the axes do not flip from frame to frame.
+     */
+    private String projection() {
+        double[][] last = embeddings.get(embeddings.size() - 1);
+        int n = config.n_embd();
+        double[] mean = new double[n];
+        for (double[] row : last) for (int i = 0; i < n; i++) mean[i] += row[i] / last.length;
+        double[][] cov = new double[n][n];
+        for (double[] row : last)
+            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) cov[i][j] += (row[i] - mean[i]) * (row[j] - mean[j]);
+        double[][] axes = new double[2][];
+        for (int a = 0; a < 2; a++) {
+            double[] v = new double[n];
+            for (int i = 0; i < n; i++) v[i] = 1 + 0.01 * i; // a fixed start
+            for (int it = 0; it < 500; it++) {
+                double[] u = new double[n];
+                for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) u[i] += cov[i][j] * v[j];
+                for (int b = 0; b < a; b++) { // deflate: orthogonal to the axes found
+                    double d = 0;
+                    for (int i = 0; i < n; i++) d += u[i] * axes[b][i];
+                    for (int i = 0; i < n; i++) u[i] -= d * axes[b][i];
+                }
+                double norm = 0;
+                for (double x : u) norm += x * x;
+                norm = Math.sqrt(norm);
+                if (norm == 0) break;
+                for (int i = 0; i < n; i++) v[i] = u[i] / norm;
+            }
+            int big = 0;
+            for (int i = 0; i < n; i++) if (Math.abs(v[i]) > Math.abs(v[big])) big = i;
+            if (v[big] < 0) for (int i = 0; i < n; i++) v[i] = -v[i];
+            axes[a] = v;
+        }
+        StringBuilder s = new StringBuilder("[");
+        for (int k = 0; k < embeddings.size(); k++) {
+            double[][] xy = new double[vocab_size][2];
+            for (int t = 0; t < vocab_size; t++)
+                for (int a = 0; a < 2; a++)
+                    for (int i = 0; i < n; i++) xy[t][a] += (embeddings.get(k)[t][i] - mean[i]) * axes[a][i];
+            s.append(k == 0 ? "" : ",").append(json(xy));
+        }
+        return s.append(']').toString();
+    }
+
+    /** The loss of every step, its moving average and the uniform guess's loss, ln(vocab_size): a chart of support/Svg.java. */
+    private String lossChart() {
+        double[] x = Arrays.copyOf(steps, count), y = Arrays.copyOf(losses, count), avg = new double[count];
+        double sum = 0;
+        int window = Math.max(1, Math.min(50, count / 10));
+        for (int i = 0; i < count; i++) {
+            sum += y[i] - (i >= window ? y[i - window] : 0);
+            avg[i] = sum / Math.min(i + 1, window);
+        }
+        double hi = Math.log(vocab_size) * 1.25, lo = 0;
+        for (double v : y) hi = Math.max(hi, Math.min(v, 2 * Math.log(vocab_size)));
+        double[] ux = {first_step, Math.max(num_steps, first_step + 1)}, uy = {Math.log(vocab_size), Math.log(vocab_size)};
+        return Svg.lineChart("loss-chart", 760, 300, first_step, Math.max(num_steps, first_step + 1), lo, hi, "training step", "loss",
+                List.of(new Svg.Line("loss of the step", x, y, "#9ec5e8", "stroke-width='1'"),
+                        new Svg.Line("moving average (" + window + " steps)", x, avg, "#0d47a1", "stroke-width='2.5'"),
+                        new Svg.Line("uniform guess, ln " + vocab_size, ux, uy, "#c62828", "stroke-width='1.5' stroke-dasharray='6 4'")));
+    }
+
+    private double[] buckets(double[] v, int bucket, boolean rms) {
+        double[] out = new double[(count + bucket - 1) / bucket];
+        for (int b = 0; b < out.length; b++) {
+            double s = 0;
+            int n = 0;
+            for (int i = b * bucket; i < Math.min(count, (b + 1) * bucket); i++, n++) s += rms ? v[i] * v[i] : v[i];
+            out[b] = bucket == 1 ? v[b] : rms ? Math.sqrt(s / n) : s / n;
+        }
+        if (!rms && bucket > 1 && v == steps) for (int b = 0; b < out.length; b++) out[b] = v[Math.min(count - 1, (b + 1) * bucket - 1)];
+        return out;
+    }
+
+    // ---- JSON, written by hand: numbers as Java prints them (they parse back to the same double) --------------------
+
+    static String num(double v) { return Double.isFinite(v) ? (v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v)) : "null"; }
+
+    static String json(double[] v) {
+        StringBuilder s = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) s.append(i == 0 ? "" : ",").append(num(v[i]));
+        return s.append(']').toString();
+    }
+
+    static String json(double[][] v) {
+        StringBuilder s = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) s.append(i == 0 ? "" : ",").append(v[i] == null ? "null" : json(v[i]));
+        return s.append(']').toString();
+    }
+
+    static String json(String v) {
+        StringBuilder s = new StringBuilder("\"");
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == '"' || c == '\\') s.append('\\').append(c);
+            else if (c < 0x20 || c == 0x2028 || c == 0x2029) s.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            else s.append(c);
+        }
+        return s.append('"').toString();
+    }
+}
