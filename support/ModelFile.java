@@ -251,7 +251,9 @@ public final class ModelFile {
 
     /** Rows (the state_dict's, row after row) as one flat array, in order: what a model file holds. */
     static double[] flat(double[][] rows) {
-        double[] all = new double[Arrays.stream(rows).mapToInt(r -> r.length).sum()];
+        int count = 0;
+        for (double[] r : rows) count += r.length; // a loop, not a stream: --report calls this every step
+        double[] all = new double[count];
         for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(rows[r], 0, all, at, rows[r].length);
         return all;
     }

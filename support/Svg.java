@@ -59,7 +59,8 @@ final class Svg {
         for (Line line : lines) {
             StringBuilder pts = new StringBuilder();
             for (int i = 0; i < line.xs().length; i++)
-                if (Double.isFinite(line.ys()[i])) pts.append(f("%.1f,%.1f ", fr.x(line.xs()[i]), fr.y(Math.max(ylo, Math.min(yhi, line.ys()[i])))));
+                if (Double.isFinite(line.ys()[i])) // pixels to a tenth, written without String.format: a chart can have many points
+                    tenth(tenth(pts, fr.x(line.xs()[i])).append(','), fr.y(Math.max(ylo, Math.min(yhi, line.ys()[i])))).append(' ');
             s.append(f("<polyline points='%s' fill='none' stroke='%s' %s/>", pts.toString().trim(), line.color(), line.attributes()));
             if (line.name() == null) continue;
             int y = fr.top() + 10 + 18 * legend++;
@@ -67,6 +68,13 @@ final class Svg {
                     fr.right() - 230, y, fr.right() - 200, y, line.color(), line.attributes(), fr.right() - 192, y + 4, esc(line.name())));
         }
         return s.append("</svg>").toString();
+    }
+
+    /** v rounded to one decimal, appended to s. */
+    static StringBuilder tenth(StringBuilder s, double v) {
+        long t = Math.round(v * 10);
+        if (t < 0) { s.append('-'); t = -t; }
+        return s.append(t / 10).append('.').append(t % 10);
     }
 
     /** A tick's label: as few decimals as the axis's span needs. */

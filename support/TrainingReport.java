@@ -20,7 +20,7 @@ import java.util.function.Function;
  * with a script of its own (support/training-report.html), and works from file:// with nothing fetched.
  */
 final class TrainingReport {
-    static final int SNAPSHOTS = 40, SAMPLES = 6, PROBES = 3, MAX_POINTS = 4000;
+    static final int SNAPSHOTS = 30, SAMPLES = 6, PROBES = 3, MAX_POINTS = 4000;
 
     /** What the page asks of an engine: a name sampled with the given generator, and the logits at each position of a document. */
     interface Model {
@@ -51,28 +51,36 @@ final class TrainingReport {
     private final double temperature, beta1;
     private final Model model;
     private final List<String> probes = new ArrayList<>();
-    private final Set<String> names;    // the training documents, for marking samples
+    private final Set<String> names = new HashSet<>(); // the training documents, for marking samples (filled on the report's thread)
     private final String[] matrices;    // state_dict names, and where each starts in the flat parameters
     private final int[] starts;
     private final int vocab_size;
-    private final java.util.function.Supplier<double[]> weights, moments;
-    private double[] w_prev, m_prev;
+    private final java.util.function.Supplier<double[]> weights;
+    private final double[][] moments; // Adam's first moment, row after row in state_dict order (one row, or one per matrix row)
+    private double[] w_prev, m_prev; // the report's thread's
     private final TreeSet<Integer> schedule = new TreeSet<>();
     private double[] steps = new double[64], losses = new double[64];
     private double[][] grad_norms, update_norms;
     private int count;
     private final List<String> snapshots = new ArrayList<>(); // each a JSON object
+    // The per-step sums and the snapshots' JSON are made on a thread of their own (the run's step waits only for two
+    // array copies): the fields below it writes are read after drain().
+    private final java.util.concurrent.ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "report");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Throwable failure;
     private final List<double[][]> embeddings = new ArrayList<>(); // wte at each snapshot, for the one projection
     private int last_snapshot = -1;
 
     TrainingReport(Config config, int[] vocab, List<String> docs, long seed, int first_step, int num_steps, int batch_size,
                    double temperature, double beta1, String engine, String command, Model model,
-                   java.util.function.Supplier<double[]> weights, java.util.function.Supplier<double[]> moments) {
+                   java.util.function.Supplier<double[]> weights, double[][] moments) {
         this.config = config; this.vocab = vocab; this.seed = seed; this.first_step = first_step; this.num_steps = num_steps;
         this.batch_size = batch_size; this.temperature = temperature; this.beta1 = beta1; this.engine = engine;
         this.command = command; this.model = model; this.weights = weights; this.moments = moments;
         vocab_size = vocab.length + 1;
-        names = new HashSet<>(docs);
         for (String doc : docs) { // the first documents that fit the context, as the data has them (shuffled)
             if (probes.size() == PROBES) break;
             if (doc.codePointCount(0, doc.length()) + 1 <= config.block_size() && doc.length() >= 2 && !probes.contains(doc)) probes.add(doc);
@@ -84,14 +92,32 @@ final class TrainingReport {
         grad_norms = new double[matrices.length][64];
         update_norms = new double[matrices.length][64];
         for (int k = 0; k <= SNAPSHOTS; k++) schedule.add(first_step + (int) Math.round((num_steps - first_step) * (double) k / SNAPSHOTS));
+        run(() -> names.addAll(docs));
         w_prev = weights.get();
-        m_prev = moments.get();
+        m_prev = ModelFile.flat(moments);
         snapshot(first_step);
     }
 
     /** After step `step` (1-based) and its Adam update: the loss, each matrix's gradient and update, a snapshot when due. */
     void step(int step, double loss) {
-        double[] w = weights.get(), m = moments.get();
+        pending.add(new Step(step, loss, weights.get(), ModelFile.flat(moments)));
+        if (pending.size() == 64) hand();
+        if (schedule.contains(step)) snapshot(step);
+    }
+
+    /** A step as the report's thread accounts for it: its loss, and the weights and first moment after it. */
+    private record Step(int step, double loss, double[] w, double[] m) { }
+    private List<Step> pending = new ArrayList<>();
+
+    /** Hands the steps so far to the report's thread, a batch at a time (waking a thread costs a few microseconds). */
+    private void hand() {
+        List<Step> batch = pending;
+        pending = new ArrayList<>();
+        run(() -> { for (Step s : batch) account(s.step(), s.loss(), s.w(), s.m()); });
+    }
+
+    /** On the report's thread: a step's loss, and each matrix's gradient norm and update size. */
+    private void account(int step, double loss, double[] w, double[] m) {
         if (count == steps.length) {
             steps = Arrays.copyOf(steps, 2 * count); losses = Arrays.copyOf(losses, 2 * count);
             for (int k = 0; k < matrices.length; k++) {
@@ -100,6 +126,7 @@ final class TrainingReport {
         }
         steps[count] = step;
         losses[count] = loss;
+        // the gradient, from Adam's first moment after and before the step: m = beta1 m' + (1 - beta1) g
         for (int k = 0; k < matrices.length; k++) {
             double g2 = 0, u2 = 0;
             for (int i = starts[k]; i < starts[k + 1]; i++) {
@@ -113,45 +140,66 @@ final class TrainingReport {
         count++;
         w_prev = w;
         m_prev = m;
-        if (schedule.contains(step)) snapshot(step);
+    }
+
+    /** Runs a task on the report's thread, in order; a failure is kept and thrown by drain(). */
+    private void run(Runnable task) {
+        worker.execute(() -> {
+            try { task.run(); } catch (Throwable t) { if (failure == null) failure = t; }
+        });
+    }
+
+    /** Waits until the report's thread has done every task given to it. */
+    void drain() throws IOException {
+        try {
+            worker.submit(() -> { }).get();
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IOException("the report's thread: " + e, e);
+        }
+        if (failure != null) throw new IOException("the report's thread failed: " + failure, failure);
     }
 
     /** The names the model writes, the probes' logits and attention, and wte, after `step` steps. */
     private void snapshot(int step) {
         if (step == last_snapshot) return;
         last_snapshot = step;
-        StringBuilder s = new StringBuilder("{\"step\":").append(step).append(",\"samples\":[");
+        hand();
+        String[] samples = new String[SAMPLES];
         PyRandom random = new PyRandom(seed * 1_000_003L + step); // the page's own generator: the run's is never touched
-        for (int i = 0; i < SAMPLES; i++) {
-            String name = model.sample(random);
-            s.append(i == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"mark\":\"").append(mark(name)).append("\"}");
-        }
-        s.append("],\"probes\":[");
+        for (int i = 0; i < SAMPLES; i++) samples[i] = model.sample(random);
+        double[][][] logits = new double[probes.size()][][];
+        double[][][][][] attention = new double[probes.size()][][][][];
         for (int p = 0; p < probes.size(); p++) {
             int[] tokens = tokens(probes.get(p));
             int positions = tokens.length - 1;
-            double[][][][] a = new double[config.n_layer()][config.n_head()][positions][];
-            double[][] logits;
-            watched = a;
+            attention[p] = new double[config.n_layer()][config.n_head()][positions][];
+            watched = attention[p];
             try {
-                logits = model.logits(Arrays.copyOf(tokens, positions));
+                logits[p] = model.logits(Arrays.copyOf(tokens, positions));
             } finally {
                 watched = null;
             }
-            s.append(p == 0 ? "" : ",").append("{\"logits\":").append(json(logits)).append(",\"attention\":[");
-            for (int l = 0; l < a.length; l++) {
-                s.append(l == 0 ? "" : ",").append('[');
-                for (int h = 0; h < a[l].length; h++) s.append(h == 0 ? "" : ",").append(json(a[l][h]));
-                s.append(']');
-            }
-            s.append("]}");
         }
-        s.append("]}");
-        snapshots.add(s.toString());
         double[] w = weights.get();
-        double[][] wte = new double[vocab_size][config.n_embd()];
-        for (int t = 0; t < vocab_size; t++) System.arraycopy(w, t * config.n_embd(), wte[t], 0, config.n_embd());
-        embeddings.add(wte);
+        run(() -> { // the JSON, and the marks, on the report's thread
+            StringBuilder s = new StringBuilder("{\"step\":").append(step).append(",\"samples\":[");
+            for (int i = 0; i < SAMPLES; i++)
+                s.append(i == 0 ? "" : ",").append("{\"name\":").append(json(samples[i])).append(",\"mark\":\"").append(mark(samples[i])).append("\"}");
+            s.append("],\"probes\":[");
+            for (int p = 0; p < logits.length; p++) {
+                s.append(p == 0 ? "" : ",").append("{\"logits\":").append(json(logits[p])).append(",\"attention\":[");
+                for (int l = 0; l < attention[p].length; l++) {
+                    s.append(l == 0 ? "" : ",").append('[');
+                    for (int h = 0; h < attention[p][l].length; h++) s.append(h == 0 ? "" : ",").append(json(attention[p][l][h]));
+                    s.append(']');
+                }
+                s.append("]}");
+            }
+            snapshots.add(s.append("]}").toString());
+            double[][] wte = new double[vocab_size][config.n_embd()];
+            for (int t = 0; t < vocab_size; t++) System.arraycopy(w, t * config.n_embd(), wte[t], 0, config.n_embd());
+            embeddings.add(wte);
+        });
     }
 
     /** [BOS] + the document's tokens + [BOS]. */
@@ -191,6 +239,7 @@ final class TrainingReport {
     /** Writes the page as it stands after `step` steps (a snapshot of that step first), whole or not at all. */
     void write(Path target, int step) throws IOException {
         snapshot(step);
+        drain();
         String page = page();
         Path tmp = Cli.tempBeside(target);
         try {
@@ -317,13 +366,40 @@ final class TrainingReport {
         return out;
     }
 
-    // ---- JSON, written by hand: numbers as Java prints them (they parse back to the same double) --------------------
+    // ---- JSON, written by hand ----------------------------------------------------------------------------------
 
+    /** A single number, as Java prints it (it parses back to the same double). */
     static String num(double v) { return Double.isFinite(v) ? (v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v)) : "null"; }
 
+    /**
+     * A number of the page's arrays, to 12 significant digits (at most 5e-12 relative), written with integer arithmetic:
+     * Double.toString of JDK 17 costs ~0.5 µs a number, and a page has some 60,000. null for NaN and infinities.
+     */
+    static StringBuilder num12(StringBuilder s, double v) {
+        if (!Double.isFinite(v)) return s.append("null");
+        if (v == 0) return s.append('0');
+        if (v < 0) { s.append('-'); v = -v; }
+        int e = (int) Math.floor(Math.log10(v));
+        long m = Math.round(scale(v, 11 - e));
+        if (m >= 1_000_000_000_000L) { m = Math.round(m / 10.0); e++; }   // rounded up to 13 digits
+        else if (m < 100_000_000_000L) { e--; m = Math.round(scale(v, 11 - e)); } // log10 one too high
+        long whole = m / 100_000_000_000L, frac = m % 100_000_000_000L;
+        s.append(whole);
+        if (frac != 0) {
+            String digits = Long.toString(frac + 100_000_000_000L).substring(1); // 11 digits, leading zeros kept
+            int end = digits.length();
+            while (digits.charAt(end - 1) == '0') end--;
+            s.append('.').append(digits, 0, end);
+        }
+        return e == 0 ? s : s.append('e').append(e);
+    }
+
+    /** v * 10^p, in two steps where 10^p alone would overflow (p > 308: v is tiny, down to subnormals). */
+    private static double scale(double v, int p) { return p > 300 ? v * 1e300 * Math.pow(10, p - 300) : v * Math.pow(10, p); }
+
     static String json(double[] v) {
-        StringBuilder s = new StringBuilder("[");
-        for (int i = 0; i < v.length; i++) s.append(i == 0 ? "" : ",").append(num(v[i]));
+        StringBuilder s = new StringBuilder(v.length * 12 + 2).append('[');
+        for (int i = 0; i < v.length; i++) num12(i == 0 ? s : s.append(','), v[i]);
         return s.append(']').toString();
     }
 

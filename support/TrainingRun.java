@@ -254,7 +254,7 @@ final class TrainingRun implements AutoCloseable {
                 Cli.script(name), command(false), new TrainingReport.Model() {
                     @Override public String sample(PyRandom random) { return sample.apply(random); }
                     @Override public double[][] logits(int[] tokens) { return logits.apply(tokens); }
-                }, weights, () -> ModelFile.flat(m));
+                }, weights, m);
     }
 
     /** Document b of step `step` (both from 0): the step's batch_size documents follow the last step's, wrapping around. */

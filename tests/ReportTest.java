@@ -78,20 +78,35 @@ class ReportTest {
             double sum = 0;
             for (JsonElement w : head.get(q).getAsJsonArray()) sum += w.getAsDouble();
             assertEquals(q + 1, head.get(q).getAsJsonArray().size(), "a query reads itself and what came before");
-            assertEquals(1.0, sum, 1e-12, "weights sum to 1");
+            assertEquals(1.0, sum, 1e-10, "weights sum to 1 (each written to 12 digits)");
         }
         assertEquals(snapshots.size(), x.getAsJsonArray("embedding").size());
         assertEquals(Math.log(x.getAsJsonArray("vocab").size()), x.get("uniform_loss").getAsDouble(), 1e-15);
     }
 
+    /** The page's numbers: 12 significant digits, valid JSON, parsed back to within 5e-12 relative. */
+    @Test
+    void numbersKeepTwelveDigits() {
+        double[] v = {0, 1, -1, 0.1, 2.5, 123456.789012345, 9.99999999999951, 9.9999999999995, 1e-300, -3.14159265358979e-7, 1e22, 4.9e-324,
+                Double.NaN, Double.POSITIVE_INFINITY, Math.log(27), 0.30000000000000004};
+        JsonArray parsed = JsonParser.parseString(TrainingReport.json(v)).getAsJsonArray();
+        for (int i = 0; i < v.length; i++) {
+            if (!Double.isFinite(v[i])) { assertTrue(parsed.get(i).isJsonNull(), "null for " + v[i]); continue; }
+            double back = parsed.get(i).getAsDouble();
+            assertTrue(Math.abs(back - v[i]) <= 5e-12 * Math.abs(v[i]), v[i] + " came back as " + back);
+        }
+        assertEquals("[0,1,-1,1e-1,2.5,1.234e-5]", TrainingReport.json(new double[]{0, 1, -1, 0.1, 2.5, 1.234e-5}));
+    }
+
     /** A sample is in the data, one edit away from a name in it, or new. */
     @Test
-    void samplesAreMarkedAgainstTheData() {
+    void samplesAreMarkedAgainstTheData() throws IOException {
         TrainingReport r = new TrainingReport(new Config(1, 4, 8, 2), "abemn".codePoints().toArray(), List.of("emma", "anna"), 1, 0, 0, 1,
                 0.5, 0.85, "x", "x", new TrainingReport.Model() {
                     public String sample(PyRandom random) { return ""; }
                     public double[][] logits(int[] tokens) { return new double[tokens.length][6]; }
-                }, () -> new double[272], () -> new double[272]); // 272 parameters: wte, wpe, lm_head and one layer
+                }, () -> new double[272], new double[][]{new double[272]}); // 272 parameters: wte, wpe, lm_head and one layer
+        r.drain(); // the data's names are read on the report's thread
         assertEquals("data", r.mark("emma"));
         assertEquals("edit", r.mark("ema"));   // a deletion
         assertEquals("edit", r.mark("emmaa")); // an insertion
