@@ -344,7 +344,8 @@ public class microgpt implements Callable<Integer> {
                     attn_logits[t] = sum(terms).div(scale);
                 }
                 Value[] attn_weights = softmax(attn_logits);
-                if (TrainingReport.watching()) TrainingReport.attention(li, h, Arrays.stream(attn_weights).mapToDouble(w -> w.data).toArray(), 0, attn_weights.length); // --report
+                if (TrainingReport.watching()) // --report's probes see each head's weights (support/TrainingReport.java)
+                    TrainingReport.attention(li, h, Arrays.stream(attn_weights).mapToDouble(w -> w.data).toArray(), 0, attn_weights.length);
                 for (int j = 0; j < head_dim; j++) {
                     Value[] terms = new Value[v_all.size()];
                     for (int t = 0; t < v_all.size(); t++) terms[t] = attn_weights[t].mul(v_all.get(t)[hs + j]);

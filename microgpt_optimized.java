@@ -769,7 +769,8 @@ public class microgpt_optimized implements Callable<Integer> {
                 for (int tt = 0; tt < len; tt++) t.dot(q + hs, cache.key(li, tt) + hs, head_dim); // CHANGE 3: dot
                 int attn_logits = t.mul(dots, inv_sqrt, len);
                 model.head_weights[h] = softmax(t, attn_logits, len);
-                if (TrainingReport.watching()) TrainingReport.attention(li, h, t.data, model.head_weights[h], len); // --report
+                if (TrainingReport.watching()) // --report's probes see each head's weights (support/TrainingReport.java)
+                    TrainingReport.attention(li, h, t.data, model.head_weights[h], len);
             }
             int x_attn = t.next(); // the heads' outputs, concatenated
             int[] v_all = cache.valueArray(li);

@@ -119,6 +119,17 @@ public final class Cli {
         return tmp;
     }
 
+    /** Writes text (UTF-8) to target whole or not at all: tempBeside, then moveIntoPlace. */
+    static void writeWhole(Path target, String text) throws IOException {
+        Path tmp = tempBeside(target);
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            moveIntoPlace(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     static void moveIntoPlace(Path tmp, Path target) throws IOException {
         try {
             Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));

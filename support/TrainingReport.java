@@ -3,7 +3,6 @@ package mgpt;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.*;
 import java.util.function.Function;
@@ -240,14 +239,7 @@ final class TrainingReport {
     void write(Path target, int step) throws IOException {
         snapshot(step);
         drain();
-        String page = page();
-        Path tmp = Cli.tempBeside(target);
-        try {
-            Files.writeString(tmp, page, StandardCharsets.UTF_8);
-            Cli.moveIntoPlace(tmp, target);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        Cli.writeWhole(target, page());
     }
 
     /** The page: the template with the data's JSON and the loss chart put in. */
