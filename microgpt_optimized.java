@@ -94,7 +94,7 @@ public class microgpt_optimized implements Callable<Integer> {
 
             // Repeat in sequence: a batch of documents per step (one, as in the Python, by default), forward, backward, Adam
             Adam adam = new Adam(model.tape); // CHANGE 7
-            run.training(tok.uchars, random, model::weights, adam.m, adam.v); // what --save keeps and --resume restores
+            run.training(tok.uchars, random, model.tape.rows, adam.m, adam.v); // what --save keeps and --resume restores; CHANGE 17: rows
             run.watch(r -> sample(model, tok, new int[0], o.temperature, r), tokens -> logits(model, tokens), Adam.beta1); // --report's page
             Batch batch = new Batch(model, run.batch_size, workers, tok.max_len + 2); // CHANGE 8, 16: buffers, tapes, threads made once
             for (int step = run.first_step; step < run.num_steps; step++) {

@@ -112,12 +112,29 @@ public final class Cli {
      * created readable by its owner only).
      */
     static Path tempBeside(Path target) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
-        // SIGINT or SIGTERM while it is written: deleted as the JVM exits, after the shutdown hooks (which may finish
-        // a save into it); once renamed into place, nothing is left to delete
-        tmp.toFile().deleteOnExit();
-        return tmp;
+        // NAME.<pid>.<n>.part, created new: Files.createTempFile's random names cost ~27 ms the first time (SecureRandom)
+        Path dir = target.toAbsolutePath().getParent();
+        String base = target.getFileName() + "." + ProcessHandle.current().pid() + ".";
+        while (true) {
+            Path tmp = dir.resolve(base + TEMP_FILES.incrementAndGet() + ".part");
+            try {
+                try {
+                    Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+                } catch (UnsupportedOperationException notPosix) {
+                    Files.createFile(tmp);
+                }
+            } catch (java.nio.file.FileAlreadyExistsException leftByAnotherRun) {
+                continue;
+            }
+            // SIGINT or SIGTERM while it is written: deleted as the JVM exits, after the shutdown hooks (which may finish
+            // a save into it); once renamed into place, nothing is left to delete
+            tmp.toFile().deleteOnExit();
+            return tmp;
+        }
     }
+
+    private static final java.util.concurrent.atomic.AtomicLong TEMP_FILES = new java.util.concurrent.atomic.AtomicLong();
 
     /** Writes text (UTF-8) to target whole or not at all: tempBeside, then moveIntoPlace. */
     static void writeWhole(Path target, String text) throws IOException {

@@ -19,7 +19,7 @@ import java.util.function.Function;
  * with a script of its own (support/training-report.html), and works from file:// with nothing fetched.
  */
 final class TrainingReport {
-    static final int SNAPSHOTS = 30, SAMPLES = 6, PROBES = 3, MAX_POINTS = 4000;
+    static final int SNAPSHOTS = 20, SAMPLES = 5, PROBES = 3, MAX_POINTS = 4000;
 
     /** What the page asks of an engine: a name sampled with the given generator, and the logits at each position of a document. */
     interface Model {
@@ -56,6 +56,7 @@ final class TrainingReport {
     private final int vocab_size;
     private final java.util.function.Supplier<double[]> weights;
     private final double[][] moments; // Adam's first moment, row after row in state_dict order (one row, or one per matrix row)
+    private final double[][] weightRows; // the weights likewise, when the engine keeps them in rows (copied, not flattened anew)
     private double[] w_prev, m_prev; // the report's thread's
     private final TreeSet<Integer> schedule = new TreeSet<>();
     private double[] steps = new double[64], losses = new double[64];
@@ -75,10 +76,10 @@ final class TrainingReport {
 
     TrainingReport(Config config, int[] vocab, List<String> docs, long seed, int first_step, int num_steps, int batch_size,
                    double temperature, double beta1, String engine, String command, Model model,
-                   java.util.function.Supplier<double[]> weights, double[][] moments) {
+                   java.util.function.Supplier<double[]> weights, double[][] weightRows, double[][] moments) {
         this.config = config; this.vocab = vocab; this.seed = seed; this.first_step = first_step; this.num_steps = num_steps;
         this.batch_size = batch_size; this.temperature = temperature; this.beta1 = beta1; this.engine = engine;
-        this.command = command; this.model = model; this.weights = weights; this.moments = moments;
+        this.command = command; this.model = model; this.weights = weights; this.weightRows = weightRows; this.moments = moments;
         vocab_size = vocab.length + 1;
         for (String doc : docs) { // the first documents that fit the context, as the data has them (shuffled)
             if (probes.size() == PROBES) break;
@@ -99,16 +100,29 @@ final class TrainingReport {
 
     /** After step `step` (1-based) and its Adam update: the loss, each matrix's gradient and update, a snapshot when due. */
     void step(int step, double loss) {
-        pending.add(new Step(step, loss, weights.get(), ModelFile.flat(moments)));
-        if (pending.size() == 64) hand();
+        pending.add(new Step(step, loss, weightRows != null ? copy(weightRows) : weights.get(), copy(moments)));
+        if (pending.size() == 8) hand();
         if (schedule.contains(step)) snapshot(step);
+    }
+
+    /** rows, one after the other, into a buffer the report's thread has finished with (or a new one). */
+    private double[] copy(double[][] rows) {
+        double[] flat = free.poll();
+        if (flat == null) flat = new double[starts[matrices.length]];
+        for (int r = 0, at = 0; r < rows.length; at += rows[r++].length) System.arraycopy(rows[r], 0, flat, at, rows[r].length);
+        return flat;
     }
 
     /** A step as the report's thread accounts for it: its loss, and the weights and first moment after it. */
     private record Step(int step, double loss, double[] w, double[] m) { }
     private List<Step> pending = new ArrayList<>();
+    /** Buffers the report's thread is done with, so that a step allocates nothing (with the weights in rows). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<double[]> free = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    /** Hands the steps so far to the report's thread, a batch at a time (waking a thread costs a few microseconds). */
+    /**
+     * Hands the steps so far to the report's thread, a batch at a time: waking a thread costs a few microseconds, and
+     * the arrays of a batch that waits are copied by each young collection while they live.
+     */
     private void hand() {
         List<Step> batch = pending;
         pending = new ArrayList<>();
@@ -137,6 +151,8 @@ final class TrainingReport {
             update_norms[k][count] = Math.sqrt(u2);
         }
         count++;
+        free.add(w_prev);
+        free.add(m_prev);
         w_prev = w;
         m_prev = m;
     }
@@ -249,8 +265,12 @@ final class TrainingReport {
             if (in == null) throw new IOException("training-report.html is missing from this script's jar");
             template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        return template.replace("/*CSS*/", Svg.CSS).replace("<!--LOSS-->", lossChart())
-                .replace("/*DATA*/", data().replace("</", "<\\/"));
+        // the data goes in last, once: a page is most of a megabyte (strings in the JSON write '/' as '\/', so no
+        // "</script>" can end the script element early)
+        String head = template.replace("/*CSS*/", Svg.CSS).replace("<!--LOSS-->", lossChart());
+        int at = head.indexOf("/*DATA*/");
+        String data = data();
+        return new StringBuilder(head.length() + data.length()).append(head, 0, at).append(data).append(head, at + 8, head.length()).toString();
     }
 
     /** The data, as docs/report.md describes it. Per-step series longer than MAX_POINTS are averaged in buckets. */
@@ -405,7 +425,7 @@ final class TrainingReport {
         StringBuilder s = new StringBuilder("\"");
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
-            if (c == '"' || c == '\\') s.append('\\').append(c);
+            if (c == '"' || c == '\\' || c == '/') s.append('\\').append(c);
             else if (c < 0x20 || c == 0x2028 || c == 0x2029) s.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
             else s.append(c);
         }

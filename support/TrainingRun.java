@@ -39,6 +39,7 @@ final class TrainingRun implements AutoCloseable {
     private int[] vocab;
     private PyRandom random;
     private Supplier<double[]> weights;
+    private double[][] rows; // the weights in rows, when the engine keeps them so; else null
     private double[][] m, v;
     private boolean done;
     private double last_loss;
@@ -229,7 +230,16 @@ final class TrainingRun implements AutoCloseable {
 
     /** The same, with Adam's moments in rows (state_dict order, row after row). */
     void training(int[] vocab, PyRandom random, Supplier<double[]> weights, double[][] m, double[][] v) {
-        this.vocab = vocab; this.random = random; this.weights = weights; this.m = m; this.v = v;
+        training(vocab, random, weights, null, m, v);
+    }
+
+    /** The same, with the weights in rows too (state_dict order, row after row), which --report copies each step. */
+    void training(int[] vocab, PyRandom random, double[][] weights, double[][] m, double[][] v) {
+        training(vocab, random, () -> ModelFile.flat(weights), weights, m, v);
+    }
+
+    private void training(int[] vocab, PyRandom random, Supplier<double[]> weights, double[][] rows, double[][] m, double[][] v) {
+        this.vocab = vocab; this.random = random; this.weights = weights; this.rows = rows; this.m = m; this.v = v;
         if (o.resume != null) {
             ModelFile.unflat(file.flat("adam.m."), m);
             ModelFile.unflat(file.flat("adam.v."), v);
@@ -254,7 +264,7 @@ final class TrainingRun implements AutoCloseable {
                 Cli.script(name), command(false), new TrainingReport.Model() {
                     @Override public String sample(PyRandom random) { return sample.apply(random); }
                     @Override public double[][] logits(int[] tokens) { return logits.apply(tokens); }
-                }, weights, m);
+                }, weights, rows, m);
     }
 
     /** Document b of step `step` (both from 0): the step's batch_size documents follow the last step's, wrapping around. */

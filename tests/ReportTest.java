@@ -32,7 +32,7 @@ class ReportTest {
         String open = "<script type=\"application/json\" id=\"training-data\">";
         int from = html.indexOf(open) + open.length(), to = html.indexOf("</script>", from);
         assertTrue(from > open.length() && to > from, "the page holds its data");
-        return JsonParser.parseString(html.substring(from, to).replace("<\\/", "</")).getAsJsonObject();
+        return JsonParser.parseString(html.substring(from, to)).getAsJsonObject();
     }
 
     /** Every number within 1e-9 relative (or 1e-12 absolute, for numbers near 0), every string and shape equal. */
@@ -105,7 +105,7 @@ class ReportTest {
                 0.5, 0.85, "x", "x", new TrainingReport.Model() {
                     public String sample(PyRandom random) { return ""; }
                     public double[][] logits(int[] tokens) { return new double[tokens.length][6]; }
-                }, () -> new double[272], new double[][]{new double[272]}); // 272 parameters: wte, wpe, lm_head and one layer
+                }, () -> new double[272], null, new double[][]{new double[272]}); // 272 parameters: wte, wpe, lm_head and one layer
         r.drain(); // the data's names are read on the report's thread
         assertEquals("data", r.mark("emma"));
         assertEquals("edit", r.mark("ema"));   // a deletion
@@ -201,7 +201,7 @@ class ReportTest {
             assertFalse(log.contains("Uncaught") || log.contains(":ERROR:CONSOLE"), "console: " + log);
             for (String panel : List.of("loss", "samples", "attention", "next", "embedding", "gradients", "settings"))
                 assertTrue(dom.contains("id=\"panel-" + panel + "\" data-drawn=\"" + step + "\""), panel + " drawn at step " + step);
-            assertEquals(6, count(dom, "data-mark=\""), "six names");
+            assertEquals(TrainingReport.SAMPLES, count(dom, "data-mark=\""), "the names of a snapshot");
             assertEquals(2 * 2, count(dom, "class=\"attn\""), "a grid per layer and head");
             assertEquals(data(page).getAsJsonArray("vocab").size(), count(dom, "class=\"tok\""), "a label per token");
             assertTrue(dom.contains("id=\"loss-cursor\""), "the loss chart's cursor");
