@@ -770,7 +770,7 @@ public class microgpt_optimized implements Callable<Integer> {
                 int attn_logits = t.mul(dots, inv_sqrt, len);
                 model.head_weights[h] = softmax(t, attn_logits, len);
                 if (TrainingReport.watching()) // --report's probes see each head's weights (support/TrainingReport.java)
-                    TrainingReport.attention(li, h, t.data, model.head_weights[h], len);
+                    TrainingReport.attention(li, h, t.data, model.head_weights[h], len); // CHANGE 7: on the tape
             }
             int x_attn = t.next(); // the heads' outputs, concatenated
             int[] v_all = cache.valueArray(li);
