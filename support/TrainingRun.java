@@ -283,7 +283,7 @@ final class TrainingRun implements AutoCloseable {
         boolean stop = interrupt.requested();
         if (o.save != null && (stop || o.saveEvery > 0 && step % o.saveEvery == 0 && step < num_steps)) checkpoint(step);
         if (stop && o.save == null) { // only --report asked to finish the step: write the page, and stop as the signal asks
-            report.write(o.report, step);
+            if (report != null) report.write(o.report, step);
             Cli.stderr().println("\n" + name + ": stopped after step " + step + " of " + num_steps + "; wrote " + o.report);
             log.discard();
             interrupt.exit();
