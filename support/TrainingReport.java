@@ -61,6 +61,9 @@ final class TrainingReport {
     private final TreeSet<Integer> schedule = new TreeSet<>();
     private double[] steps = new double[64], losses = new double[64];
     private double[][] grad_norms, update_norms;
+    private final StringBuilder stepsJson = new StringBuilder(), lossJson = new StringBuilder();
+    private final StringBuilder[] gradJson, updateJson;
+    private String template; // the page, read on the report's thread
     private int count;
     private final List<String> snapshots = new ArrayList<>(); // each a JSON object
     // The per-step sums and the snapshots' JSON are made on a thread of their own (the run's step waits only for two
@@ -89,10 +92,20 @@ final class TrainingReport {
         matrices = shapes.keySet().toArray(new String[0]);
         starts = new int[matrices.length + 1];
         for (int k = 0; k < matrices.length; k++) starts[k + 1] = starts[k] + (int) ModelFile.count(shapes.get(matrices[k]));
+        gradJson = new StringBuilder[matrices.length];
+        updateJson = new StringBuilder[matrices.length];
+        for (int k = 0; k < matrices.length; k++) { gradJson[k] = new StringBuilder(); updateJson[k] = new StringBuilder(); }
         grad_norms = new double[matrices.length][64];
         update_norms = new double[matrices.length][64];
         for (int k = 0; k <= SNAPSHOTS; k++) schedule.add(first_step + (int) Math.round((num_steps - first_step) * (double) k / SNAPSHOTS));
-        run(() -> names.addAll(docs));
+        run(() -> {
+            names.addAll(docs);
+            try (InputStream in = TrainingReport.class.getResourceAsStream("/training-report.html")) {
+                template = in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                template = null; // page() says so
+            }
+        });
         w_prev = weights.get();
         m_prev = ModelFile.flat(moments);
         snapshot(first_step);
@@ -149,6 +162,15 @@ final class TrainingReport {
             }
             grad_norms[k][count] = Math.sqrt(g2);
             update_norms[k][count] = Math.sqrt(u2);
+        }
+        // the series' JSON as they grow, while they are one point a step (past MAX_POINTS, data() averages buckets)
+        if (count < MAX_POINTS) {
+            (count == 0 ? stepsJson : stepsJson.append(',')).append(step);
+            num12(count == 0 ? lossJson : lossJson.append(','), loss);
+            for (int k = 0; k < matrices.length; k++) {
+                num12(count == 0 ? gradJson[k] : gradJson[k].append(','), grad_norms[k][count]);
+                num12(count == 0 ? updateJson[k] : updateJson[k].append(','), update_norms[k][count]);
+            }
         }
         count++;
         free.add(w_prev);
@@ -260,11 +282,7 @@ final class TrainingReport {
 
     /** The page: the template with the data's JSON and the loss chart put in. */
     String page() throws IOException {
-        String template;
-        try (InputStream in = TrainingReport.class.getResourceAsStream("/training-report.html")) {
-            if (in == null) throw new IOException("training-report.html is missing from this script's jar");
-            template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
+        if (template == null) throw new IOException("training-report.html is missing from this script's jar");
         // the data goes in last, once: a page is most of a megabyte (strings in the JSON write '/' as '\/', so no
         // "</script>" can end the script element early)
         String head = template.replace("/*CSS*/", Svg.CSS).replace("<!--LOSS-->", lossChart());
@@ -287,14 +305,15 @@ final class TrainingReport {
         for (int t = 0; t < vocab_size; t++) s.append(t == 0 ? "" : ",").append(json(t < vocab.length ? new String(Character.toChars(vocab[t])) : "BOS"));
         s.append("],\"uniform_loss\":").append(num(Math.log(vocab_size)));
         s.append(",\"bucket\":").append(bucket);
-        s.append(",\"steps\":").append(json(buckets(steps, bucket, false)));
-        s.append(",\"loss\":").append(json(buckets(losses, bucket, false)));
+        boolean each = bucket == 1; // the series' JSON made step by step on the report's thread
+        s.append(",\"steps\":").append(each ? "[" + stepsJson + "]" : json(buckets(steps, bucket, false)));
+        s.append(",\"loss\":").append(each ? "[" + lossJson + "]" : json(buckets(losses, bucket, false)));
         s.append(",\"matrices\":[");
         for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(json(matrices[k]));
         s.append("],\"grad_norm\":[");
-        for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(json(buckets(grad_norms[k], bucket, true)));
+        for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(each ? "[" + gradJson[k] + "]" : json(buckets(grad_norms[k], bucket, true)));
         s.append("],\"update_norm\":[");
-        for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(json(buckets(update_norms[k], bucket, true)));
+        for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(each ? "[" + updateJson[k] + "]" : json(buckets(update_norms[k], bucket, true)));
         s.append("],\"probes\":[");
         for (int p = 0; p < probes.size(); p++) s.append(p == 0 ? "" : ",").append(json(probes.get(p)));
         s.append("],\"snapshots\":[").append(String.join(",", snapshots)).append(']');
