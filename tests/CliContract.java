@@ -345,15 +345,8 @@ abstract class CliContract {
         cmd.addAll(List.of(run));
         cmd.addAll(List.of("--steps", "60", "--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "20"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("out.txt").toFile()).start();
-        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
-        assertEquals(137, p.exitValue(), Files.readString(tmp.resolve("out.txt")));
-        assertEquals(haltAt, TestSupport.readLossLog(part).size(), "the loss log's checkpoint is on disk");
-        assertEquals("" + (haltAt - 20), ModelFile.read(ck).meta.get("step"), "the model file is the checkpoint before");
-
-        TestSupport.Run resumed = run(TestSupport.concat(run, "--resume", ck.toString(), "--loss-log", part.toString()));
-        assertEquals(0, resumed.exit(), resumed.err());
-        assertEquals(Files.readAllLines(full), Files.readAllLines(part), "every step once, every loss to the last bit");
-        assertEquals(TestSupport.samplesOf(whole.out()), TestSupport.samplesOf(resumed.out()));
+        TestSupport.assertHaltedBetweenTheWritesAndResumed(p, tmp.resolve("out.txt"), part, haltAt, ck, haltAt - 20,
+                () -> run(TestSupport.concat(run, "--resume", ck.toString(), "--loss-log", part.toString())), full, whole);
     }
 
     /** SIGTERM to a run without --save: it stops at once (143), and leaves no loss log and no temporary file. */

@@ -411,15 +411,8 @@ class MicrogptOptimizedTest {
         Process p = asShipped(tmp, List.of("-D" + TrainingRun.HALT_BEFORE_SAVE + "=400"), TestSupport.concat(TestSupport.concat(longRun, steps),
                 "--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "200"));
         secondJvm(p); // a long run: the second JVM halts, and the first exits with its code
-        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
-        assertEquals(137, p.exitValue(), Files.readString(tmp.resolve("err.txt")));
-        assertEquals(400, TestSupport.readLossLog(part).size());
-        assertEquals("200", ModelFile.read(ck).meta.get("step"));
-
-        TestSupport.Run resumed = run(TestSupport.concat(longRun, "--resume", ck.toString(), "--loss-log", part.toString()));
-        assertEquals(0, resumed.exit(), resumed.err());
-        assertEquals(Files.readAllLines(full), Files.readAllLines(part), "every step once, every loss to the last bit");
-        assertEquals(TestSupport.samplesOf(whole.out()), TestSupport.samplesOf(resumed.out()));
+        TestSupport.assertHaltedBetweenTheWritesAndResumed(p, tmp.resolve("err.txt"), part, 400, ck, 200,
+                () -> run(TestSupport.concat(longRun, "--resume", ck.toString(), "--loss-log", part.toString())), full, whole);
     }
 
     @Test

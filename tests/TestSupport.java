@@ -145,6 +145,23 @@ final class TestSupport {
         return p;
     }
 
+    /**
+     * A run's JVM halted between a checkpoint's loss log (logRows rows on disk) and its model file (still the
+     * checkpoint of modelStep); the run resumed from those files ends with the uninterrupted run's whole loss log
+     * (full) in part, and its samples.
+     */
+    static void assertHaltedBetweenTheWritesAndResumed(Process p, Path output, Path part, int logRows, Path ck, int modelStep,
+            java.util.function.Supplier<Run> resume, Path full, Run whole) throws Exception {
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(137, p.exitValue(), Files.readString(output));
+        assertEquals(logRows, readLossLog(part).size(), "the loss log's checkpoint is on disk");
+        assertEquals("" + modelStep, ModelFile.read(ck).meta.get("step"), "the model file is the checkpoint before");
+        Run resumed = resume.get();
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertEquals(Files.readAllLines(full), Files.readAllLines(part), "every step once, every loss to the last bit");
+        assertEquals(samplesOf(whole.out()), samplesOf(resumed.out()));
+    }
+
     /** Names of the files in dir, to check that a failed run left nothing behind. */
     static Set<String> listing(Path dir) throws IOException {
         try (var s = Files.list(dir)) {
