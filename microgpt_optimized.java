@@ -17,7 +17,7 @@
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
  * leaner. Same algorithm, same random numbers, same printed names; losses agree to ~1e-15.
  * Each optimization is marked where it happens with a `CHANGE n:` comment; docs/optimizations.md explains
- * them. Changes 1-6 are those of microgpt_optimized.py; 7-15, 17 and 18 are the ones the JVM rewards; 16 trains
+ * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 and 17-19 are the ones the JVM rewards; 16 trains
  * a step's documents on every core.
  * `diff microgpt.java microgpt_optimized.java` reads as the list of changes.
  */
@@ -58,8 +58,16 @@ public class microgpt_optimized implements Callable<Integer> {
     /** CHANGE 18: the documents, read and split on another thread while picocli parses the command line. */
     static Prefetch<List<String>> prefetched;
 
+    /**
+     * CHANGE 19: inference reads each matrix transposed, in loops that C2 runs in SIMD lanes; C1 does not, and runs them
+     * ~1.6x slower than the rows. main() runs on C1 unless the run was relaunched with C2 (change 15); tools that call
+     * the engine's code (the harness, the tests, JShell) run tiered. Either way the values are the same, bit for bit.
+     */
+    static boolean transposedForward = true;
+
     public static void main(String... args) {
         Relaunch.ifLongRun(args); // CHANGE 15: a long run goes on in a new JVM with C2 (support/Relaunch.java)
+        transposedForward = System.getProperty(TrainingRun.RELAUNCHED_AT) != null; // CHANGE 19
         // CHANGE 18 (support/Prefetch.java); a class, not a lambda: the JVM's first lambda costs ~15 ms, here on the
         // critical path, where picocli's own would pay it later on the other core
         prefetched = Prefetch.input(args, new java.util.function.Function<String, List<String>>() {
@@ -249,6 +257,11 @@ public class microgpt_optimized implements Callable<Integer> {
         // offsets, a loop stays scalar (docs/jvm.md). xs and gxs hold a product's input and its gradient.
         public double[][] rows, row_grads;
         private double[] xs = new double[0], gxs = new double[0];
+        // CHANGE 19: with gradients off (inference), products read each matrix transposed: cols[first_row][i][o] is
+        // rows[first_row + o][i]; version counts the changes of the weights, cols_version the one cols were made from
+        double[][][] cols;
+        int version, cols_version = -1;
+        private double[] ys = new double[0];
 
         public Tape(int capacity) {
             data = new double[capacity]; grad = new double[capacity]; op = new byte[capacity];
@@ -413,6 +426,19 @@ public class microgpt_optimized implements Callable<Integer> {
         int matvec(int first_row, int nout, int x) {
             int out = run(MATVEC, nout, x, first_row, 0), nin = rows[first_row].length, o = 0;
             double[] d = data;
+            if (!grad_enabled && cols != null && cols_version == version) { // CHANGE 19: y[o] += wT[i][o] * x[i], i in order
+                double[][] wT = cols[first_row];
+                if (ys.length < nout) ys = new double[nout];
+                double[] y = ys;
+                Arrays.fill(y, 0, nout, 0.0);
+                for (int i = 0; i < nin; i++) {
+                    double xi = d[x + i];
+                    double[] c = wT[i];
+                    for (int k = 0; k < nout; k++) y[k] += c[k] * xi;
+                }
+                System.arraycopy(y, 0, d, out, nout);
+                return out;
+            }
             for (; o + 4 <= nout; o += 4) {
                 double[] w0 = rows[first_row + o], w1 = rows[first_row + o + 1], w2 = rows[first_row + o + 2], w3 = rows[first_row + o + 3];
                 double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
@@ -543,6 +569,17 @@ public class microgpt_optimized implements Callable<Integer> {
                     case MATVEC: i = matvecBackward(i - n[i] + 1, n[i], x, y); break; // CHANGE 17
                     default: break; // LEAF (inputs, constants) and PART (done at the end of its run)
                 }
+            }
+        }
+
+        /** CHANGE 19: the matrix at first_row, nout rows, transposed into cols. */
+        void transpose(int first_row, int nout) {
+            int nin = rows[first_row].length;
+            if (cols[first_row] == null) cols[first_row] = new double[nin][nout];
+            double[][] t = cols[first_row];
+            for (int o = 0; o < nout; o++) {
+                double[] w = rows[first_row + o];
+                for (int i = 0; i < nin; i++) t[i][o] = w[i];
             }
         }
 
@@ -697,7 +734,18 @@ public class microgpt_optimized implements Callable<Integer> {
         /** The parameters' values, in state_dict order (model files); and their gradients. CHANGE 17: row after row */
         public double[] weights() { return ModelFile.flat(tape.rows); }
         public double[] gradients() { return ModelFile.flat(tape.row_grads); }
-        public void setWeights(double[] w) { ModelFile.unflat(w, tape.rows); }
+        public void setWeights(double[] w) { ModelFile.unflat(w, tape.rows); tape.version++; } // CHANGE 19: version
+
+        /** CHANGE 19: every product's matrix transposed, if the weights changed since the last time. */
+        void transposed() {
+            Tape t = tape;
+            if (t.cols_version == t.version && t.cols != null) return;
+            if (t.cols == null) t.cols = new double[t.rows.length][][];
+            t.transpose(lm_head.first_row(), lm_head.nout());
+            for (Matrix[] ms : new Matrix[][]{attn_wq, attn_wk, attn_wv, attn_wo, mlp_fc1, mlp_fc2})
+                for (Matrix m : ms) t.transpose(m.first_row(), m.nout());
+            t.cols_version = t.version;
+        }
 
         static double[][] zerosLike(double[][] rows) { // CHANGE 17: gradients, or Adam's moments, row for row
             double[][] z = new double[rows.length][];
@@ -811,6 +859,7 @@ public class microgpt_optimized implements Callable<Integer> {
             // CHANGE 10: the bias corrections depend on the step only: two pow calls per step, not
             // two per parameter; g*g and sqrt instead of pow(g, 2) and pow(v_hat, 0.5).
             double bias1 = 1 - Math.pow(beta1, step + 1), bias2 = 1 - Math.pow(beta2, step + 1);
+            tape.version++; // CHANGE 19: the weights change
             for (int r = 0; r < m.length; r++) {
                 final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r]; // CHANGE 12
                 for (int i = 0; i < data.length; i++) {
@@ -951,6 +1000,7 @@ public class microgpt_optimized implements Callable<Integer> {
         Tape t = model.tape;
         t.reset();
         t.grad_enabled = false; // CHANGE 6: no graph at inference, and the softmax in plain doubles
+        if (transposedForward) model.transposed(); // CHANGE 19: with C2, which runs the transposed sums in SIMD lanes
         try {
             int token_id = tok.BOS;
             StringBuilder sample = new StringBuilder();

@@ -32,7 +32,7 @@ class MicrogptOptimizedTest {
      * per channel, a context of 1), whose products have 1, 2 or 3 outputs.
      */
     @ParameterizedTest(name = "{0} layers, {1} wide, {2} heads, block {3}, {4} steps")
-    @CsvSource({"2,12,3,6,60", "2,72,6,16,4", "2,78,6,16,4", "1,1,1,16,30", "2,2,2,4,30", "3,3,3,3,20", "1,5,5,1,20"})
+    @CsvSource({"2,12,3,6,60", "2,72,6,16,4", "2,78,6,16,4", "1,1,1,16,30", "2,2,2,4,30", "3,3,3,3,20", "1,5,5,1,20", "1,36,4,16,6", "3,20,5,8,10"})
     void nonDefaultConfigurationMatchesMicrogptJava(String n_layer, String n_embd, String n_head, String block_size,
                                                     String steps, @TempDir Path tmp) throws IOException {
         String[] config = {"--input", TestSupport.tinyNames().toString(), "--seed", "7", "--steps", steps,
@@ -186,7 +186,7 @@ class MicrogptOptimizedTest {
      * 1-wide input.
      */
     @ParameterizedTest(name = "{0} rows of {1}")
-    @CsvSource({"1,5", "2,5", "3,5", "7,5", "1,1", "3,1"})
+    @CsvSource({"1,5", "2,5", "3,5", "7,5", "1,1", "3,1", "36,36", "20,5", "13,64"})
     void matvecGradientsAndValuesEqualPlainDots(int nout, int nin) {
         double[] x = inputs(nout * nin + nin, 5);
         microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
@@ -205,6 +205,14 @@ class MicrogptOptimizedTest {
         for (int o = 0; o < nout; o++)
             for (int k = 0; k < nin; k++) assertEquals(b.grad[o * nin + k], a.row_grads[o][k], "row " + o + ", " + k + ", bit for bit");
         for (int k = 0; k < nin; k++) assertEquals(b.grad[nout * nin + k], a.grad[xa + k], "input " + k + ", bit for bit");
+
+        // CHANGE 19: with gradients off and the matrix transposed, the same values, bit for bit (the loop's tails included)
+        a.grad_enabled = false;
+        a.cols = new double[nout][][];
+        a.transpose(0, nout);
+        a.cols_version = a.version;
+        int yt = a.matvec(0, nout, xa);
+        for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], a.data[yt + o], "transposed, row " + o + ", bit for bit");
     }
 
     @Test
