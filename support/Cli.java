@@ -202,7 +202,7 @@ final class Options {
     int samples = 20;
     @Option(names = "--loss-log", paramLabel = "FILE", description = "Write a CSV 'step,loss' with every step's exact loss.")
     Path lossLog;
-    @Option(names = "--report", paramLabel = "FILE", description = "Write FILE.html, one page that shows the model learning "
+    @Option(names = "--report", paramLabel = "FILE", description = "Write FILE, one HTML page that shows the model learning "
             + "step by step (loss, names, attention, next-character probabilities, embeddings, gradients): at the end, at "
             + "each --save-every checkpoint, and on Ctrl-C.")
     Path report;
