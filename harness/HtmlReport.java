@@ -192,8 +192,8 @@ final class HtmlReport {
                 + "max-width:1200px;color:#212121;padding:0 10px}h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ddd}"
                 + "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}"
                 + "td:first-child,th:first-child{text-align:left}th{background:#f5f5f5}code{font-size:13px}"
-                + "svg{display:block;max-width:100%;height:auto}.grid{stroke:#e0e0e0}.one{stroke:#c62828;stroke-width:1.5;stroke-dasharray:4 3}"
-                + ".tick{font-size:11px;fill:#616161}.label{font-size:13px;fill:#212121}.value{font-size:12px;fill:#212121}"
+                + "svg{display:block;max-width:100%;height:auto}" + Svg.CHART_CSS + ".one{stroke:#c62828;stroke-width:1.5;stroke-dasharray:4 3}"
+                + ".label{font-size:13px;fill:#212121}.value{font-size:12px;fill:#212121}"
                 + ".ci{stroke:#424242;stroke-width:2}.cold{fill:#fff;stroke:#757575;stroke-width:2}p.note{color:#555;font-size:14px}</style>\n");
         s.append("</head><body>\n<h1>microgpt.java (ORIG) vs microgpt_optimized.java (MOD, MOD_FLAT)</h1>\n");
         s.append("<p class='note'>Mode <b>").append(esc(b.mode())).append("</b>: ")

@@ -71,6 +71,19 @@ public final class Cli {
         }
     }
 
+    /**
+     * The value of an option in the words of a command line, before picocli parses them: the last `NAME V` or
+     * `NAME=V`; null if none. A guess about what picocli will read (Relaunch, Prefetch), which it then checks.
+     */
+    static String lastValue(String[] args, String name) {
+        String value = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals(name) && i + 1 < args.length) value = args[i + 1];
+            else if (args[i].startsWith(name + "=")) value = args[i].substring(name.length() + 1);
+        }
+        return value;
+    }
+
     /** The script a command runs from: microgpt-optimized is microgpt_optimized.java. */
     static String script(String commandName) { return commandName.replace('-', '_') + ".java"; }
 

@@ -21,19 +21,15 @@ final class Prefetch<T> {
 
     /** Starts reading the input that args name, then `work` of its text; null if the words name no readable file. */
     static <T> Prefetch<T> input(String[] args, Function<String, T> work) {
-        String name = TrainingRun.DEFAULT_INPUT;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--input") && i + 1 < args.length) name = args[i + 1];
-            else if (args[i].startsWith("--input=")) name = args[i].substring("--input=".length());
-        }
+        String name = Cli.lastValue(args, "--input");
         Path path;
         try {
-            path = Path.of(name);
+            path = Path.of(name != null ? name : TrainingRun.DEFAULT_INPUT);
             if (!Files.isRegularFile(path)) return null;
         } catch (RuntimeException e) { // not a path here: the options' own check reports it
             return null;
         }
-        FutureTask<T> task = new FutureTask<>(new Callable<T>() { // a class, not a lambda: see microgpt_optimized's main
+        FutureTask<T> task = new FutureTask<>(new Callable<T>() { // a class, not a lambda: see microgpt_optimized.SPLIT_DOCS
             @Override public T call() { return work.apply(TrainingRun.readInput(path, false)); }
         });
         Thread thread = new Thread(task, "prefetch-input");

@@ -74,14 +74,8 @@ final class Relaunch {
 
     /** The value of an int option given as `--name V` or `--name=V`; `otherwise` if absent or not an int (picocli reports it). */
     static int intOption(String[] args, String name, int otherwise) {
-        int value = otherwise;
-        for (int i = 0; i < args.length; i++) {
-            String v = args[i].equals(name) && i + 1 < args.length ? args[i + 1]
-                    : args[i].startsWith(name + "=") ? args[i].substring(name.length() + 1) : null;
-            if (v == null) continue;
-            try { value = Integer.parseInt(v); } catch (NumberFormatException e) { return otherwise; }
-        }
-        return value;
+        String v = Cli.lastValue(args, name);
+        try { return v == null ? otherwise : Integer.parseInt(v); } catch (NumberFormatException e) { return otherwise; }
     }
 
     /** Whether these JVM options stop at C1: the last -XX:TieredStopAtLevel is 1. */

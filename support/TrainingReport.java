@@ -21,12 +21,6 @@ import java.util.function.Function;
 final class TrainingReport {
     static final int SNAPSHOTS = 20, SAMPLES = 5, PROBES = 3, MAX_POINTS = 4000;
 
-    /** What the page asks of an engine: a name sampled with the given generator, and the logits at each position of a document. */
-    interface Model {
-        String sample(PyRandom random);
-        double[][] logits(int[] tokens);
-    }
-
     // ---- The hook in the engines' gpt(): attention weights while a probe runs ----------------------------------
 
     private static double[][][][] watched; // [layer][head][query] = weights over keys 0..query; null when no probe runs
@@ -48,7 +42,8 @@ final class TrainingReport {
     private final long seed;
     private final int first_step, num_steps, batch_size;
     private final double temperature, beta1;
-    private final Model model;
+    private final Function<PyRandom, String> sample;    // the engine's: a name sampled with the given generator
+    private final Function<int[], double[][]> logits;  // the engine's: the logits at each position of a document
     private final List<String> probes = new ArrayList<>();
     private final Set<String> names = new HashSet<>(); // the training documents, for marking samples (filled on the report's thread)
     private final String[] matrices;    // state_dict names, and where each starts in the flat parameters
@@ -78,11 +73,12 @@ final class TrainingReport {
     private int last_snapshot = -1;
 
     TrainingReport(Config config, int[] vocab, List<String> docs, long seed, int first_step, int num_steps, int batch_size,
-                   double temperature, double beta1, String engine, String command, Model model,
+                   double temperature, double beta1, String engine, String command,
+                   Function<PyRandom, String> sample, Function<int[], double[][]> logits,
                    java.util.function.Supplier<double[]> weights, double[][] weightRows, double[][] moments) {
         this.config = config; this.vocab = vocab; this.seed = seed; this.first_step = first_step; this.num_steps = num_steps;
         this.batch_size = batch_size; this.temperature = temperature; this.beta1 = beta1; this.engine = engine;
-        this.command = command; this.model = model; this.weights = weights; this.weightRows = weightRows; this.moments = moments;
+        this.command = command; this.sample = sample; this.logits = logits; this.weights = weights; this.weightRows = weightRows; this.moments = moments;
         vocab_size = vocab.length + 1;
         for (String doc : docs) { // the first documents that fit the context, as the data has them (shuffled)
             if (probes.size() == PROBES) break;
@@ -203,8 +199,8 @@ final class TrainingReport {
         hand();
         String[] samples = new String[SAMPLES];
         PyRandom random = new PyRandom(seed * 1_000_003L + step); // the page's own generator: the run's is never touched
-        for (int i = 0; i < SAMPLES; i++) samples[i] = model.sample(random);
-        double[][][] logits = new double[probes.size()][][];
+        for (int i = 0; i < SAMPLES; i++) samples[i] = sample.apply(random);
+        double[][][] probed = new double[probes.size()][][];
         double[][][][][] attention = new double[probes.size()][][][][];
         for (int p = 0; p < probes.size(); p++) {
             int[] tokens = tokens(probes.get(p));
@@ -212,7 +208,7 @@ final class TrainingReport {
             attention[p] = new double[config.n_layer()][config.n_head()][positions][];
             watched = attention[p];
             try {
-                logits[p] = model.logits(Arrays.copyOf(tokens, positions));
+                probed[p] = logits.apply(Arrays.copyOf(tokens, positions));
             } finally {
                 watched = null;
             }
@@ -223,8 +219,8 @@ final class TrainingReport {
             for (int i = 0; i < SAMPLES; i++)
                 s.append(i == 0 ? "" : ",").append("{\"name\":").append(json(samples[i])).append(",\"mark\":\"").append(mark(samples[i])).append("\"}");
             s.append("],\"probes\":[");
-            for (int p = 0; p < logits.length; p++) {
-                s.append(p == 0 ? "" : ",").append("{\"logits\":").append(json(logits[p])).append(",\"attention\":[");
+            for (int p = 0; p < probed.length; p++) {
+                s.append(p == 0 ? "" : ",").append("{\"logits\":").append(json(probed[p])).append(",\"attention\":[");
                 for (int l = 0; l < attention[p].length; l++) {
                     s.append(l == 0 ? "" : ",").append('[');
                     for (int h = 0; h < attention[p][l].length; h++) s.append(h == 0 ? "" : ",").append(json(attention[p][l][h]));
@@ -306,7 +302,7 @@ final class TrainingReport {
         s.append("],\"uniform_loss\":").append(num(Math.log(vocab_size)));
         s.append(",\"bucket\":").append(bucket);
         boolean each = bucket == 1; // the series' JSON made step by step on the report's thread
-        s.append(",\"steps\":").append(each ? "[" + stepsJson + "]" : json(buckets(steps, bucket, false)));
+        s.append(",\"steps\":").append(each ? "[" + stepsJson + "]" : json(lastOfBuckets(steps, bucket)));
         s.append(",\"loss\":").append(each ? "[" + lossJson + "]" : json(buckets(losses, bucket, false)));
         s.append(",\"matrices\":[");
         for (int k = 0; k < matrices.length; k++) s.append(k == 0 ? "" : ",").append(json(matrices[k]));
@@ -385,15 +381,22 @@ final class TrainingReport {
                         new Svg.Line("uniform guess, ln " + vocab_size, ux, uy, "#c62828", "stroke-width='1.5' stroke-dasharray='6 4'")));
     }
 
+    /** Per bucket of `bucket` steps: the mean of v, or its root mean square. */
     private double[] buckets(double[] v, int bucket, boolean rms) {
         double[] out = new double[(count + bucket - 1) / bucket];
         for (int b = 0; b < out.length; b++) {
             double s = 0;
             int n = 0;
             for (int i = b * bucket; i < Math.min(count, (b + 1) * bucket); i++, n++) s += rms ? v[i] * v[i] : v[i];
-            out[b] = bucket == 1 ? v[b] : rms ? Math.sqrt(s / n) : s / n;
+            out[b] = rms ? Math.sqrt(s / n) : s / n;
         }
-        if (!rms && bucket > 1 && v == steps) for (int b = 0; b < out.length; b++) out[b] = v[Math.min(count - 1, (b + 1) * bucket - 1)];
+        return out;
+    }
+
+    /** Per bucket of `bucket` steps: its last value (the step numbers). */
+    private double[] lastOfBuckets(double[] v, int bucket) {
+        double[] out = new double[(count + bucket - 1) / bucket];
+        for (int b = 0; b < out.length; b++) out[b] = v[Math.min(count, (b + 1) * bucket) - 1];
         return out;
     }
 

@@ -261,10 +261,7 @@ final class TrainingRun implements AutoCloseable {
     void watch(java.util.function.Function<PyRandom, String> sample, java.util.function.Function<int[], double[][]> logits, double beta1) {
         if (o.report == null) return;
         report = new TrainingReport(config, vocab, docs, seed, first_step, num_steps, batch_size, o.temperature, beta1,
-                Cli.script(name), command(false), new TrainingReport.Model() {
-                    @Override public String sample(PyRandom random) { return sample.apply(random); }
-                    @Override public double[][] logits(int[] tokens) { return logits.apply(tokens); }
-                }, weights, rows, m);
+                Cli.script(name), command(false), sample, logits, weights, rows, m);
     }
 
     /** Document b of step `step` (both from 0): the step's batch_size documents follow the last step's, wrapping around. */
@@ -282,15 +279,10 @@ final class TrainingRun implements AutoCloseable {
         if (report != null) report.step(step, loss);
         boolean stop = interrupt.requested();
         if (o.save != null && (stop || o.saveEvery > 0 && step % o.saveEvery == 0 && step < num_steps)) checkpoint(step);
-        if (stop && o.save == null) { // only --report asked to finish the step: write the page, and stop as the signal asks
-            if (report != null) report.write(o.report, step);
-            Cli.stderr().println("\n" + name + ": stopped after step " + step + " of " + num_steps + "; wrote " + o.report);
-            log.discard();
-            interrupt.exit();
-        }
-        if (stop) {
-            Cli.stderr().println("\n" + name + ": stopped after step " + step + " of " + num_steps + " and saved the run to "
-                    + o.save + "; continue it with: " + resumeCommand());
+        if (stop) { // with --save the checkpoint above wrote the page too; with --report alone, it is written here
+            if (o.save == null && report != null) report.write(o.report, step);
+            Cli.stderr().println("\n" + name + ": stopped after step " + step + " of " + num_steps + (o.save != null
+                    ? " and saved the run to " + o.save + "; continue it with: " + resumeCommand() : "; wrote " + o.report));
             log.discard();
             interrupt.exit();
         }

@@ -102,10 +102,7 @@ class ReportTest {
     @Test
     void samplesAreMarkedAgainstTheData() throws IOException {
         TrainingReport r = new TrainingReport(new Config(1, 4, 8, 2), "abemn".codePoints().toArray(), List.of("emma", "anna"), 1, 0, 0, 1,
-                0.5, 0.85, "x", "x", new TrainingReport.Model() {
-                    public String sample(PyRandom random) { return ""; }
-                    public double[][] logits(int[] tokens) { return new double[tokens.length][6]; }
-                }, () -> new double[272], null, new double[][]{new double[272]}); // 272 parameters: wte, wpe, lm_head and one layer
+                0.5, 0.85, "x", "x", random -> "", tokens -> new double[tokens.length][6], () -> new double[272], null, new double[][]{new double[272]}); // 272 parameters: wte, wpe, lm_head and one layer
         r.drain(); // the data's names are read on the report's thread
         assertEquals("data", r.mark("emma"));
         assertEquals("edit", r.mark("ema"));   // a deletion
