@@ -50,9 +50,10 @@ final class Svg {
             double v = ylo + (yhi - ylo) * k / 4, y = fr.y(v);
             s.append(f("<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='grid'/><text x='%d' y='%.1f' class='tick' text-anchor='end'>%s</text>",
                     fr.left(), y, fr.right(), y, fr.left() - 6, y + 4, tick(v, yhi - ylo)));
-            double u = xlo + (xhi - xlo) * k / 4, x = fr.x(u);
+            // the x axis counts steps: whole numbers where it spans a few
+            double u = xlo + (xhi - xlo) * k / 4, x = fr.x(u = xhi - xlo >= 4 ? Math.rint(u) : u);
             s.append(f("<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='grid'/><text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s</text>",
-                    x, fr.top(), x, fr.bottom(), x, fr.bottom() + 15, tick(u, xhi - xlo)));
+                    x, fr.top(), x, fr.bottom(), x, fr.bottom() + 15, xhi - xlo >= 4 ? Long.toString((long) u) : tick(u, xhi - xlo)));
         }
         s.append(f("<text x='%.1f' y='%d' class='axis-label' text-anchor='middle'>%s</text>", (fr.left() + fr.right()) / 2.0, h - 6, esc(xLabel)));
         s.append(f("<text x='14' y='%.1f' class='axis-label' text-anchor='middle' transform='rotate(-90 14 %.1f)'>%s</text>",
