@@ -1,14 +1,12 @@
 package mgpt;
 
-import static mgpt.bench_compare.*;
+import static mgpt.Tables.*;
 
 import java.util.*;
-import mgpt.bench_compare.*;
 
 /**
- * bench_compare.java's HTML report: one self-contained file, inline SVG and CSS, no scripts, nothing fetched. It
- * lives with the harness (it reads the harness's records); what it shares with the training page is in
- * support/Svg.java.
+ * bench_compare.java's HTML report (--report): one self-contained file, inline SVG and CSS, no scripts, nothing
+ * fetched. What it shares with the training page (the look, the line chart, escaping) is in support/Svg.java.
  * Speed-up per area with its confidence interval, cold against steady time, allocation and live peak, the
  * train-steps loss curves, the tables and the configuration.
  */
@@ -68,7 +66,7 @@ final class HtmlReport {
     /** Speed-up (ORIG time / MOD time) per MOD variant with its 95% CI, and the cold speed-up, on a log axis. */
     static String speedups(List<Ratio> ratios) {
         if (ratios.isEmpty()) return "<p>No ratios (ORIG or MOD rows failed).</p>";
-        int w = 1180, left = 230, right = 150, rowH = 30, top = 20, h = top + rowH * ratios.size() + 40;
+        int w = 1180, left = 230, right = 250, rowH = 30, top = 20, h = top + rowH * ratios.size() + 40;
         double min = 1, max = 1;
         for (Ratio q : ratios) {
             for (double v : new double[]{1 / q.time(), 1 / q.timeLow(), 1 / q.timeHigh(), 1 / q.cold()})
@@ -77,7 +75,7 @@ final class HtmlReport {
         LogAxis ax = LogAxis.of(min, max, left, w - right);
         StringBuilder s = new StringBuilder(f("<svg viewBox='0 0 %d %d' width='%d' height='%d' role='img' "
                 + "aria-label='Speed-up per area'>", w, h, w, h));
-        s.append(gridAndTicks(ax, top - 5, h - 30, v -> speedup(v)));
+        s.append(gridAndTicks(ax, top - 5, h - 30, v -> v < 1 ? fmt(v) + "x" : speedup(v))); // 0.01x, not 0.0x
         double one = ax.x(1);
         s.append(f("<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='one'/>", one, top - 5, one, h - 30));
         for (int i = 0; i < ratios.size(); i++) {
@@ -104,7 +102,7 @@ final class HtmlReport {
 
     /** Horizontal bars, two series per row, on a log axis; zero or negative values are drawn as absent. */
     static String bars(List<Row> rows, String what, String[] series, String[] colors,
-                       java.util.function.Function<Report, double[]> values, java.util.function.DoubleFunction<String> label) {
+                       java.util.function.Function<ChildReport, double[]> values, java.util.function.DoubleFunction<String> label) {
         List<Row> ok = rows.stream().filter(Row::ok).toList();
         if (ok.isEmpty()) return "<p>No rows.</p>";
         int w = 1180, left = 230, right = 130, barH = 11, rowH = 2 * barH + 10, top = 24, h = top + rowH * ok.size() + 36;
@@ -185,29 +183,25 @@ final class HtmlReport {
         return s.append("</tbody></table>").toString();
     }
 
-    static String html(bench_compare b, List<Row> rows, List<Ratio> ratios) {
+    static String html(BenchSettings settings, List<Row> rows, List<Ratio> ratios) {
         StringBuilder s = new StringBuilder();
         s.append("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/><title>bench-compare: microgpt.java vs microgpt_optimized.java</title>\n");
-        s.append("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:24px auto;"
-                + "max-width:1200px;color:#212121;padding:0 10px}h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ddd}"
-                + "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}"
-                + "td:first-child,th:first-child{text-align:left}th{background:#f5f5f5}code{font-size:13px}"
-                + "svg{display:block;max-width:100%;height:auto}" + Svg.CHART_CSS + ".one{stroke:#c62828;stroke-width:1.5;stroke-dasharray:4 3}"
-                + ".label{font-size:13px;fill:#212121}.value{font-size:12px;fill:#212121}"
+        s.append("<style>").append(Svg.CSS).append("table{margin:8px 0}code{font-size:13px}svg{display:block;max-width:100%;height:auto}"
+                + ".one{stroke:#c62828;stroke-width:1.5;stroke-dasharray:4 3}.label{font-size:13px;fill:#212121}.value{font-size:12px;fill:#212121}"
                 + ".ci{stroke:#424242;stroke-width:2}.cold{fill:#fff;stroke:#757575;stroke-width:2}p.note{color:#555;font-size:14px}</style>\n");
         s.append("</head><body>\n<h1>microgpt.java (ORIG) vs microgpt_optimized.java (MOD, MOD_FLAT)</h1>\n");
-        s.append("<p class='note'>Mode <b>").append(esc(b.mode())).append("</b>: ")
-                .append(b.asShipped ? "each engine's rows ran with that engine's own //JAVA_OPTIONS; " + esc(bench_compare.LONG_RUNS) + "."
+        s.append("<p class='note'>Mode <b>").append(esc(settings.mode())).append("</b>: ")
+                .append(settings.asShipped() ? "each engine's rows ran with that engine's own //JAVA_OPTIONS; " + esc(settings.longRuns()) + "."
                         : "every child JVM ran with the same options.")
-                .append(" Every row ran in ").append(b.forks).append(" fresh JVM(s), each: one cold run (the JVM's first), ")
-                .append("warm-up until the JIT was quiet, then ").append(b.reps).append(" measured runs. ").append(esc(System.getProperty("java.vm.name") + " " + System.getProperty("java.version")))
+                .append(" Every row ran in ").append(settings.forks()).append(" fresh JVM(s), each: one cold run (the JVM's first), ")
+                .append("warm-up until the JIT was quiet, then ").append(settings.reps()).append(" measured runs. ").append(esc(System.getProperty("java.vm.name") + " " + System.getProperty("java.version")))
                 .append(".</p>\n");
 
         s.append("<h2>Speed-up per area</h2>\n").append(speedups(ratios));
         s.append("<h2>Time per run: cold and steady</h2>\n<p class='note'>Cold: the first run of a fresh JVM (interpreter, class loading, "
                 + "compilation). Steady: the median of the measured runs after warm-up.</p>\n");
         s.append(bars(rows, "seconds per run", new String[]{"cold (first run)", "steady (median)"}, new String[]{COLD_COLOR, STEADY_COLOR},
-                p -> new double[]{p.seconds_first(), p.median()}, bench_compare::seconds));
+                p -> new double[]{p.seconds_first(), p.median()}, Tables::seconds));
         s.append("<h2>Memory per run: allocation and live peak</h2>\n<p class='note'>Allocated: bytes allocated by the "
                 + "benchmark thread per measured run. Live peak: the most data reachable at once, above what was live before "
                 + "the runs, measured in a separate pass with full collections forced about every millisecond. A missing bar is 0 B.</p>\n");
@@ -228,8 +222,8 @@ final class HtmlReport {
         List<List<String>> body = new ArrayList<>();
         for (Row r : rows) {
             if (!r.ok()) { body.add(List.of(r.name(), "FAILED: " + r.failure(), "", "", "", "", "", "", "", "", "")); continue; }
-            Report p = r.report();
-            Interval ci = p.ci();
+            ChildReport p = r.report();
+            Stats.Interval ci = p.ci();
             body.add(List.of(r.name(), p.work_per_run() + " " + r.area().unit, seconds(p.seconds_first()), seconds(p.median()),
                     seconds(ci.low()) + ".." + seconds(ci.high()), seconds(p.min()) + ".." + seconds(p.max()),
                     p.warmup_runs() + (p.jit_settled() ? "" : " (JIT not quiet)"), bytes(p.allocated_bytes()),
@@ -240,10 +234,10 @@ final class HtmlReport {
 
         s.append("<h2>Configuration</h2>\n");
         List<List<String>> cfg = new ArrayList<>();
-        cfg.add(List.of("mode", b.mode()));
-        cfg.add(List.of("config", b.configLine()));
+        cfg.add(List.of("mode", settings.mode()));
+        cfg.add(List.of("config", settings.configLine()));
         cfg.add(List.of("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version")));
-        optionSets(rows).forEach((opts, vs) -> cfg.add(List.of("JVM options of " + String.join(", ", vs), opts.isEmpty() ? "(none)" : opts)));
+        Row.optionSets(rows).forEach((opts, vs) -> cfg.add(List.of("JVM options of " + String.join(", ", vs), opts.isEmpty() ? "(none)" : opts)));
         s.append(table(List.of("", ""), cfg));
         return s.append("\n</body></html>\n").toString();
     }

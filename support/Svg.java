@@ -14,7 +14,7 @@ final class Svg {
     /** What the charts' elements look like: their grid lines, ticks and axis labels (both pages use it). */
     static final String CHART_CSS = ".grid{stroke:#e3e3e3;stroke-width:1}.tick{font-size:11px;fill:#555}.axis-label{font-size:12px;fill:#333}";
 
-    /** The training page's look: fonts, headings, tables, and the charts'. */
+    /** The pages' look: fonts, headings, tables, and the charts'. */
     static final String CSS = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1240px}"
             + "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:4px}"
             + "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}"

@@ -36,8 +36,8 @@ class BenchCompareTest {
         return JsonParser.parseReader(r).getAsJsonObject();
     }
 
-    static bench_compare.Report report(String area, String variant, double checksum, double... seconds) {
-        return new bench_compare.Report(area, variant, 4242, List.of("-Xmx1g", "-Dx=a b"), 100, 0.5, seconds, 7, true,
+    static ChildReport report(String area, String variant, double checksum, double... seconds) {
+        return new ChildReport(area, variant, 4242, List.of("-Xmx1g", "-Dx=a b"), 100, 0.5, seconds, 7, true,
                 123456789012L, 5L << 30, 2048, 3_000_000, 512, -77, -4096, 1L << 33, checksum, new double[]{3.3, 2.5});
     }
 
@@ -45,37 +45,37 @@ class BenchCompareTest {
 
     @Test
     void medianAndConfidenceIntervalOfKnownSamples() {
-        assertEquals(2.0, bench_compare.Stats.median(new double[]{3, 1, 2}));
-        assertEquals(2.5, bench_compare.Stats.median(new double[]{4, 1, 3, 2}));
+        assertEquals(2.0, Stats.median(new double[]{3, 1, 2}));
+        assertEquals(2.5, Stats.median(new double[]{4, 1, 3, 2}));
         // geometric mean of 1, 2, 4 is 2; t(0.975, 2) = 4.302652729911275 on the log-times
-        bench_compare.Interval ci = bench_compare.Stats.geoMeanCi(new double[]{1, 2, 4});
+        Stats.Interval ci = Stats.geoMeanCi(new double[]{1, 2, 4});
         assertEquals(0.35746212356632706, ci.low(), 1e-10);
         assertEquals(11.189996747327557, ci.high(), 1e-8);
-        assertEquals(2.0, bench_compare.Stats.geoMean(new double[]{1, 2, 4}), 1e-15);
-        assertTrue(Double.isNaN(bench_compare.Stats.geoMeanCi(new double[]{1}).low()), "one run has no interval");
+        assertEquals(2.0, Stats.geoMean(new double[]{1, 2, 4}), 1e-15);
+        assertTrue(Double.isNaN(Stats.geoMeanCi(new double[]{1}).low()), "one run has no interval");
     }
 
     @Test
     void ratioConfidenceIntervalAndVerdict() {
         // b = a / 10 with the same spread: Welch's df = 2(n-1) = 6, t(0.975, 6) = 2.4469118511449692
         double[] a = {10, 12, 11, 13}, b = {1.0, 1.2, 1.1, 1.3};
-        bench_compare.RatioCi r = bench_compare.Stats.ratioCi(a, b);
+        Stats.RatioCi r = Stats.ratioCi(a, b);
         assertEquals(0.1, r.ratio(), 1e-12);
         assertEquals(0.08225063982772504, r.ci().low(), 1e-10);
         assertEquals(0.12157960133738926, r.ci().high(), 1e-10);
-        assertEquals("faster", bench_compare.Stats.verdict(r.ci().low(), r.ci().high()));
-        assertEquals("slower", bench_compare.Stats.verdict(1.1, 3));
-        assertEquals("no clear difference", bench_compare.Stats.verdict(0.9, 1.2));
-        bench_compare.RatioCi same = bench_compare.Stats.ratioCi(new double[]{2, 2}, new double[]{2, 2});
-        assertEquals(new bench_compare.RatioCi(1, new bench_compare.Interval(1, 1)), same, "no spread: the interval is the point");
+        assertEquals("faster", Stats.verdict(r.ci().low(), r.ci().high()));
+        assertEquals("slower", Stats.verdict(1.1, 3));
+        assertEquals("no clear difference", Stats.verdict(0.9, 1.2));
+        Stats.RatioCi same = Stats.ratioCi(new double[]{2, 2}, new double[]{2, 2});
+        assertEquals(new Stats.RatioCi(1, new Stats.Interval(1, 1)), same, "no spread: the interval is the point");
     }
 
     // ---- the child's report ----
 
     @Test
     void reportRoundTrips() {
-        bench_compare.Report r = report("train-steps", "MOD_FLAT", 3.356922085493591, 0.1, 1.5e-7, 3.0);
-        bench_compare.Report back = bench_compare.Report.parse(r.toLine());
+        ChildReport r = report("train-steps", "MOD_FLAT", 3.356922085493591, 0.1, 1.5e-7, 3.0);
+        ChildReport back = ChildReport.parse(r.toLine());
         assertEquals(r.toLine(), back.toLine());
         assertArrayEquals(r.seconds(), back.seconds());
         assertEquals(List.of("-Xmx1g", "-Dx=a b"), back.jvm_args());
@@ -92,7 +92,7 @@ class BenchCompareTest {
         "BENCH-REPORT garbage|report is not a JSON object: garbage",
     })
     void malformedReportsAreRejectedWithTheReason(String line, String message) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bench_compare.Report.parse(line));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChildReport.parse(line));
         assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 
@@ -101,19 +101,19 @@ class BenchCompareTest {
         String good = report("loss", "ORIG", 1.5, 0.2, 0.21).toLine();
         String bad = report("loss", "MOD", 1.5, 0.01, 0.011).toLine().replace("\"seconds\":[0.01,", "\"seconds\":[\"zero\",");
         List<String> jvm = List.of("-Xmx1g");
-        bench_compare.Row orig = bench_compare.outcome(bench_compare.Area.LOSS, "ORIG", jvm, 1, 0, "noise\n" + good + "\n", "");
-        bench_compare.Row mod = bench_compare.outcome(bench_compare.Area.LOSS, "MOD", jvm, 2, 0, bad + "\n", "");
-        bench_compare.Row crashed = bench_compare.outcome(bench_compare.Area.TRAIN_STEPS, "ORIG", jvm, 3, 1, "",
+        Row orig = Row.outcome(Area.LOSS, "ORIG", jvm, 1, 0, "noise\n" + good + "\n", "");
+        Row mod = Row.outcome(Area.LOSS, "MOD", jvm, 2, 0, bad + "\n", "");
+        Row crashed = Row.outcome(Area.TRAIN_STEPS, "ORIG", jvm, 3, 1, "",
                 "Exception in thread \"main\" java.lang.IllegalStateException: boom\n\tat x.y(z)\n");
         assertTrue(orig.ok());
         assertEquals("malformed report: malformed report field 'seconds': [\"zero\",0.011] (pid 2)", mod.failure());
         assertEquals("exit code 1: Exception in thread \"main\" java.lang.IllegalStateException: boom (pid 3)", crashed.failure());
 
-        List<bench_compare.Row> rows = List.of(orig, mod, crashed);
-        assertEquals(List.of(), bench_compare.ratios(rows), "no ratio from a failed row");
+        List<Row> rows = List.of(orig, mod, crashed);
+        assertEquals(List.of(), Ratio.of(rows), "no ratio from a failed row");
         bench_compare b = new bench_compare();
         Path json = tmp.resolve("r.json");
-        Files.writeString(json, b.toJson(rows, bench_compare.ratios(rows)));
+        Files.writeString(json, JsonResults.toJson(b.settings(), rows, Ratio.of(rows)));
         JsonArray results = parseJson(json).getAsJsonArray("results");
         assertEquals(3, results.size());
         assertTrue(results.get(0).getAsJsonObject().get("failed").isJsonNull());
@@ -125,11 +125,11 @@ class BenchCompareTest {
     @Test
     void forksArePooled() {
         List<String> jvm = List.of("-Xmx1g");
-        bench_compare.Row a = new bench_compare.Row(bench_compare.Area.LOSS, "MOD", jvm, 11L, report("loss", "MOD", 2.5, 0.1, 0.3), null);
-        bench_compare.Report rb = new bench_compare.Report("loss", "MOD", 12, jvm, 300, 0.9, new double[]{0.2, 0.4}, 3, false,
+        Row a = new Row(Area.LOSS, "MOD", jvm, 11L, report("loss", "MOD", 2.5, 0.1, 0.3), null);
+        ChildReport rb = new ChildReport("loss", "MOD", 12, jvm, 300, 0.9, new double[]{0.2, 0.4}, 3, false,
                 100, 7, 9000, 3_000_000, 600, -5, 10, 1L << 34, 2.5, null);
-        bench_compare.Row b = new bench_compare.Row(bench_compare.Area.LOSS, "MOD", jvm, 12L, rb, null);
-        bench_compare.Row m = bench_compare.merge(List.of(a, b));
+        Row b = new Row(Area.LOSS, "MOD", jvm, 12L, rb, null);
+        Row m = Row.merge(List.of(a, b));
         assertTrue(m.ok());
         assertArrayEquals(new double[]{0.1, 0.3, 0.2, 0.4}, m.report().seconds(), "every measured run of every fork");
         assertEquals(0.7, m.report().seconds_first(), 1e-15, "the median of the forks' first runs (0.5 and 0.9)");
@@ -139,21 +139,21 @@ class BenchCompareTest {
         assertFalse(m.report().jit_settled(), "settled only if every fork settled");
         assertEquals(9000, m.report().live_peak_bytes(), "the largest live peak");
         assertEquals((123456789012L + 100) / 2, m.report().allocated_bytes(), "the mean allocation");
-        bench_compare.Row c = new bench_compare.Row(bench_compare.Area.LOSS, "MOD", jvm, 13L, report("loss", "MOD", 2.6, 0.1, 0.3), null);
-        bench_compare.Row bad = bench_compare.merge(List.of(a, c));
+        Row c = new Row(Area.LOSS, "MOD", jvm, 13L, report("loss", "MOD", 2.6, 0.1, 0.3), null);
+        Row bad = Row.merge(List.of(a, c));
         assertEquals("its forks computed different results (2.5 and 2.6)", bad.failure());
     }
 
     @Test
     void nanAndInfinitiesStayValidJson(@TempDir Path tmp) throws Exception {
-        bench_compare.Row orig = new bench_compare.Row(bench_compare.Area.LOSS, "ORIG", List.of(), 1L,
+        Row orig = new Row(Area.LOSS, "ORIG", List.of(), 1L,
                 report("loss", "ORIG", Double.NaN, 0.2, 0.3), null);
-        bench_compare.Row mod = new bench_compare.Row(bench_compare.Area.LOSS, "MOD", List.of(), 2L,
+        Row mod = new Row(Area.LOSS, "MOD", List.of(), 2L,
                 report("loss", "MOD", Double.POSITIVE_INFINITY, 0.1, 0.1), null);
-        List<bench_compare.Row> rows = List.of(orig, mod);
-        List<bench_compare.Ratio> ratios = bench_compare.ratios(rows);
+        List<Row> rows = List.of(orig, mod);
+        List<Ratio> ratios = Ratio.of(rows);
         Path json = tmp.resolve("nan.json");
-        Files.writeString(json, new bench_compare().toJson(rows, ratios));
+        Files.writeString(json, JsonResults.toJson(new bench_compare().settings(), rows, ratios));
         JsonObject root = parseJson(json);
         assertTrue(root.getAsJsonArray("results").get(0).getAsJsonObject().get("checksum").isJsonNull());
         assertTrue(root.getAsJsonArray("results").get(1).getAsJsonObject().get("checksum").isJsonNull());
@@ -167,9 +167,9 @@ class BenchCompareTest {
         Locale old = Locale.getDefault();
         try {
             Locale.setDefault(Locale.GERMANY);
-            assertEquals("1.50 ms", bench_compare.seconds(0.0015));
-            assertEquals("1.5 KiB", bench_compare.bytes(1536));
-            assertEquals("0.125", bench_compare.ratio(0.125));
+            assertEquals("1.50 ms", Tables.seconds(0.0015));
+            assertEquals("1.5 KiB", Tables.bytes(1536));
+            assertEquals("0.125", Tables.ratio(0.125));
         } finally {
             Locale.setDefault(old);
         }

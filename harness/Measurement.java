@@ -1,0 +1,205 @@
+package mgpt;
+
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.io.IOException;
+import java.lang.management.*;
+import java.nio.file.*;
+import java.util.*;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
+
+/**
+ * The child's side of a row: what one fresh JVM does with its workload, and how each figure of its report is
+ * taken. Time from System.nanoTime around each run; allocation from the thread's allocated-bytes counter; the
+ * heap peak from GC notifications; RSS from /proc/self/status; the live peak from a pass with full collections
+ * forced about every millisecond.
+ */
+final class Measurement {
+    private Measurement() { }
+
+    /** Warm-up ends once the JIT has compiled nothing for this long (and the minimums are met). */
+    static final double JIT_QUIET_SECONDS = 0.2;
+
+    /**
+     * Measures one row's workload in this JVM: the cold run, the warm-up, the measured runs (time, allocation,
+     * heap, RSS), then the memory pass; area and variant only label the report.
+     */
+    static ChildReport measure(Area area, String variant, Workloads.Workload work, BenchSettings s) throws Exception {
+        // Cold: the first run of this fresh JVM (interpreter, class loading, JIT compiling)
+        long t0 = System.nanoTime();
+        double checksum = work.run();
+        double secondsFirst = (System.nanoTime() - t0) / 1e9;
+        double[] losses = work.losses() == null ? null : work.losses().clone();
+
+        // Warm-up: until the minimums are met and the JIT has been quiet for a while (or a time cap)
+        WarmUp warm = warmUp(work, s);
+
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().getId();
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+
+        // Measured runs: time, allocation, the heap in use before every collection, RSS
+        System.gc();
+        long heapBefore = memory.getHeapMemoryUsage().getUsed();
+        double[] seconds = new double[s.reps()];
+        long allocated, heapPeak;
+        resetRssPeak();
+        long rssBefore = procStatusBytes("VmRSS");
+        try (GcWatch gcs = new GcWatch()) {
+            long collections = GcWatch.collections();
+            long allocBefore = threads.getThreadAllocatedBytes(tid);
+            for (int r = 0; r < s.reps(); r++) {
+                if (s.gcBetweenReps()) System.gc();
+                long t = System.nanoTime();
+                work.run();
+                seconds[r] = (System.nanoTime() - t) / 1e9;
+            }
+            allocated = threads.getThreadAllocatedBytes(tid) - allocBefore;
+            long heapEnd = memory.getHeapMemoryUsage().getUsed();
+            gcs.await(collections);
+            heapPeak = Math.max(Math.max(heapBefore, heapEnd), gcs.maxBefore.get());
+        }
+        long rssAfter = procStatusBytes("VmRSS"), rssPeak = procStatusBytes("VmHWM");
+        long heapDelta = memory.getHeapMemoryUsage().getUsed() - heapBefore;
+
+        // Memory pass: full collections forced about every millisecond while the workload runs; the most
+        // heap still in use after one of them is the most data the workload kept reachable at once.
+        // With an empty workload first: once to load the pass's own classes, once more for its noise floor
+        // (what the pass itself keeps live: GC notifications in flight); then the workload.
+        livePeak(() -> 0);
+        LivePeak floor = livePeak(() -> 0);
+        LivePeak live = livePeak(work);
+
+        List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        return new ChildReport(area.key, variant, ProcessHandle.current().pid(), jvmArgs, area.workPerRun(s), secondsFirst,
+                seconds, warm.runs(), warm.settled(), allocated / s.reps(), heapPeak, live.peak(), live.base(), floor.peak(), heapDelta,
+                rssAfter - rssBefore, rssPeak, checksum, losses);
+    }
+
+    /**
+     * Runs the workload until at least --warmup runs and --warmup-time seconds, and then until the JIT has
+     * compiled nothing for JIT_QUIET_SECONDS, or 5 x --warmup-time has passed.
+     */
+    static WarmUp warmUp(Workloads.Workload work, BenchSettings s) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long start = System.nanoTime(), lastJitActivity = start, jitTime = jit.getTotalCompilationTime();
+        int runs = 0;
+        boolean quiet = false;
+        while (true) {
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            if (runs >= s.warmup() && elapsed >= s.warmupTime() && (quiet || elapsed >= 5 * s.warmupTime())) return new WarmUp(runs, quiet);
+            work.run();
+            runs++;
+            long now = System.nanoTime(), jt = jit.getTotalCompilationTime();
+            if (jt != jitTime) { jitTime = jt; lastJitActivity = now; }
+            quiet = (now - lastJitActivity) / 1e9 >= JIT_QUIET_SECONDS;
+        }
+    }
+
+    /** How many warm-up runs there were, and whether the JIT had settled (compiled nothing for a while) by then. */
+    record WarmUp(int runs, boolean settled) { }
+
+    /** The most heap a workload kept live at once above what was live before it (peak), and that base. */
+    record LivePeak(long peak, long base) { }
+
+    /** Minimum forced full collections (and runs) of the memory pass. */
+    static final int LIVE_SAMPLES = 50;
+
+    /**
+     * The live peak of a workload, above what was live before it ran. A daemon
+     * thread forces a full collection (System.gc(): stop-the-world and complete with the serial and
+     * parallel collectors), sleeps 1 ms, and again, while the workload runs, for at least one run and
+     * LIVE_SAMPLES collections.
+     */
+    static LivePeak livePeak(Workloads.Workload work) throws InterruptedException {
+        try (GcWatch gcs = new GcWatch()) {
+            // the base, from the collection itself: the heap's "used" counts threads' allocation buffers too
+            long collections = GcWatch.collections();
+            System.gc();
+            gcs.await(collections);
+            long base = gcs.maxAfterFull.getAndSet(0);
+            long startFull = gcs.fullCollections.get();
+            Thread collector = new Thread(() -> {
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        System.gc();
+                        Thread.sleep(1);
+                    }
+                } catch (InterruptedException ignored) { }
+            }, "live-peak-collector");
+            collector.setDaemon(true);
+            collector.start();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            do {
+                work.run();
+            } while (gcs.fullCollections.get() - startFull < LIVE_SAMPLES && System.nanoTime() < deadline);
+            collector.interrupt();
+            collector.join();
+            gcs.await(collections);
+            return new LivePeak(Math.max(0, gcs.maxAfterFull.get() - base), base);
+        }
+    }
+
+    /** A field of /proc/self/status in bytes (VmRSS, VmHWM), or -1 where there is no /proc. */
+    static long procStatusBytes(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        } catch (IOException | RuntimeException ignored) { }
+        return -1;
+    }
+
+    /** Resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs), where allowed. */
+    static void resetRssPeak() {
+        try { Files.writeString(Path.of("/proc/self/clear_refs"), "5"); } catch (IOException | RuntimeException ignored) { }
+    }
+
+    /** Records, from GC notifications, the heap in use before each collection and after each full one. */
+    static final class GcWatch implements AutoCloseable {
+        final AtomicLong maxBefore = new AtomicLong(), maxAfterFull = new AtomicLong(), events = new AtomicLong();
+        final AtomicLong fullCollections = new AtomicLong();
+        private final List<NotificationEmitter> emitters = new ArrayList<>();
+        private final javax.management.NotificationListener listener = (n, hb) -> {
+            if (!n.getType().equals(GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) return;
+            GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+            long before = heapUsed(info.getGcInfo().getMemoryUsageBeforeGc()), after = heapUsed(info.getGcInfo().getMemoryUsageAfterGc());
+            maxBefore.accumulateAndGet(before, Math::max);
+            if (info.getGcAction().contains("major")) {
+                maxAfterFull.accumulateAndGet(after, Math::max);
+                fullCollections.incrementAndGet();
+            }
+            events.incrementAndGet();
+        };
+
+        static final Set<String> HEAP_POOLS = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName).collect(java.util.stream.Collectors.toSet());
+
+        /** The heap in use in one of a collection's snapshots: the sum over the heap's pools. */
+        static long heapUsed(Map<String, MemoryUsage> pools) {
+            return pools.entrySet().stream().filter(e -> HEAP_POOLS.contains(e.getKey())).mapToLong(e -> e.getValue().getUsed()).sum();
+        }
+
+        GcWatch() {
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans())
+                if (gc instanceof NotificationEmitter e) { e.addNotificationListener(listener, null, null); emitters.add(e); }
+        }
+
+        static long collections() {
+            long n = 0;
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) n += Math.max(0, gc.getCollectionCount());
+            return n;
+        }
+
+        /** Waits (up to 2 s) until every collection since `since` has been notified: notifications come on another thread. */
+        void await(long since) throws InterruptedException {
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (events.get() < collections() - since && System.nanoTime() < deadline) Thread.sleep(5);
+        }
+
+        @Override
+        public void close() {
+            for (NotificationEmitter e : emitters) try { e.removeNotificationListener(listener); } catch (Exception ignored) { }
+        }
+    }
+}
