@@ -284,6 +284,60 @@ class LauncherTest {
         assertFalse(o.out().contains("Error"), o.out());
     }
 
+    /**
+     * On JDK 17 to 24, ./jbang makes an engine's static CDS archive after its first run, with picocli's classes in it
+     * (Java 5 class files, which a dynamic archive leaves out), uses it after, and passes over one cut short.
+     */
+    @Test
+    void onJdk17TheEnginesStartFromAStaticClassArchiveWithPicocliInIt(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(Runtime.version().feature() < 25, "JDK 25 and later start from an AOT cache (the test below)");
+        Path dir = REPO.resolve(".tools/aot");
+        java.util.function.Supplier<Path> archive = () -> {
+            try (var files = Files.list(dir)) {
+                return files.filter(p -> p.getFileName().toString().matches("mgpt\\.microgpt-.*-static-\\d+\\.jsa")).findFirst().orElse(null);
+            } catch (IOException e) { return null; }
+        };
+        if (Files.isDirectory(dir)) try (var files = Files.list(dir)) { // start from no archive for microgpt.java
+            for (Path old : files.filter(p -> p.getFileName().toString().matches("mgpt\\.microgpt-.*\\.jsa")).toList()) Files.delete(old);
+        }
+        String script = REPO.resolve("microgpt.java").toString();
+        String[] run = {launcher(), script, "--input", TestSupport.tinyNames().toAbsolutePath().toString(), "--steps", "3", "--samples", "2"};
+        Result first = sh(tmp, "", Map.of(), run);
+        assertEquals(0, first.exit(), first.out());
+        Path made = null;
+        for (long deadline = System.nanoTime() + 120_000_000_000L; made == null && System.nanoTime() < deadline; Thread.sleep(100))
+            made = archive.get();
+        assertNotNull(made, "a static archive for mgpt.microgpt in " + dir);
+        String name = made.getFileName().toString();
+        assertEquals(Files.size(made), Long.parseLong(name.substring(name.lastIndexOf('-') + 1, name.length() - 4)), "its size in its name");
+        assertEquals(first, sh(tmp, "", Map.of(), run), "the same output from the archive");
+
+        // the launcher runs the engine with it, and the engine's classes and picocli's come from it
+        Result traced = sh(tmp, "", Map.of("MICROGPT_LAUNCHER_TRACE", "1"), run);
+        java.util.regex.Matcher runs = java.util.regex.Pattern.compile("jbang \\(launcher\\): runs: (\\S+) .*-XX:SharedArchiveFile=(\\S+) .*-classpath (\\S+) ")
+                .matcher(traced.out());
+        assertTrue(runs.find(), traced.out());
+        assertEquals(made.toString(), runs.group(2));
+        Result loaded = sh(tmp, "", Map.of(), runs.group(1), "-Xshare:on", "-XX:SharedArchiveFile=" + made, "-Xlog:class+load", "-cp",
+                runs.group(3), "mgpt.microgpt", "--version");
+        assertEquals(0, loaded.exit(), loaded.out());
+        assertTrue(loaded.out().contains("picocli.CommandLine source: shared objects file"), "picocli archived");
+        assertTrue(loaded.out().contains("mgpt.microgpt source: shared objects file"), "the engine archived");
+
+        byte[] whole = Files.readAllBytes(made);
+        Files.write(made, Arrays.copyOf(whole, whole.length / 2)); // cut short: a JDK 17 JVM would crash on it
+        assertEquals(first, sh(tmp, "", Map.of(), run), "an archive cut short is passed over");
+        Path remade = null; // and made anew, once the run has ended (its lock, NAME.making, gone)
+        for (long deadline = System.nanoTime() + 120_000_000_000L; remade == null && System.nanoTime() < deadline; Thread.sleep(100)) {
+            Path now = archive.get();
+            boolean making;
+            try (var files = Files.list(dir)) { making = files.anyMatch(p -> p.getFileName().toString().matches("mgpt\\.microgpt-.*\\.making")); }
+            if (!making && now != null && Files.size(now) == Long.parseLong(now.getFileName().toString().replaceAll(".*-(\\d+)\\.jsa", "$1")))
+                remade = now;
+        }
+        assertNotNull(remade, "a whole archive made again");
+    }
+
     /** A JDK 25 or later on this machine (its release file says so), or null. */
     static Path jdk25() throws IOException {
         for (Path dir : List.of(Path.of("/usr/lib/jvm"), Path.of(System.getProperty("user.home"), ".jbang", "cache", "jdks"))) {
