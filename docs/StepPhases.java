@@ -26,6 +26,12 @@ public class StepPhases {
     static final int BLOCK = 64, HEADS = 4, STEPS = 300, WARM = 4, ROUNDS = 7;
 
     public static void main(String... args) throws Exception {
+        String[] widths = args.length > 0 ? args : new String[]{"16", "64", "128"};
+        for (String w : widths)
+            if (!w.matches("[1-9][0-9]{0,3}") || Integer.parseInt(w) % HEADS != 0) {
+                System.err.println("StepPhases: width '" + w + "' is not a multiple of " + HEADS + " (the heads); try 16, 64 or 128");
+                System.exit(2);
+            }
         ProcessHandle.Info self = ProcessHandle.current().info();
         List<String> c2 = Relaunch.command(self.command().orElse(null), self.arguments().orElse(null), args, 0);
         if (c2 != null) System.exit(new ProcessBuilder(c2).inheritIO().start().waitFor()); // C1 only here: again with C2
@@ -34,13 +40,7 @@ public class StepPhases {
         System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
                 + Runtime.getRuntime().availableProcessors() + " cores; block " + BLOCK + ", " + HEADS + " heads, " + STEPS
                 + " steps a round, median of " + ROUNDS + " rounds after " + WARM);
-        for (String w : args.length > 0 ? args : new String[]{"16", "64", "128"}) {
-            if (!w.matches("[1-9][0-9]*") || Integer.parseInt(w) % HEADS != 0) {
-                System.err.println("StepPhases: width '" + w + "' is not a multiple of " + HEADS + " (the heads); try 16, 64 or 128");
-                System.exit(2);
-            }
-            phases(Integer.parseInt(w), docs);
-        }
+        for (String w : widths) phases(Integer.parseInt(w), docs);
     }
 
     static void phases(int width, List<String> docs) {
