@@ -5,8 +5,8 @@ import java.util.*;
 
 /**
  * The harness's text output: the mode and JVM options, then three tables (time per run, memory per run,
- * MOD/ORIG ratios), and the number formats the JSON's readers and the report share. Numbers print the same in
- * every locale.
+ * MOD/ORIG ratios); and the number formats, which the HTML report uses too. Numbers print the same in every
+ * locale.
  */
 final class Tables {
     private Tables() { }
