@@ -325,6 +325,7 @@ class LauncherTest {
         assertTrue(loaded.out().contains("mgpt.microgpt source: shared objects file"), "the engine archived");
 
         byte[] whole = Files.readAllBytes(made);
+        assertTrue(made.toFile().setWritable(true), "the JVM writes its archive read-only");
         Files.write(made, Arrays.copyOf(whole, whole.length / 2)); // cut short: a JDK 17 JVM would crash on it
         assertEquals(first, sh(tmp, "", Map.of(), run), "an archive cut short is passed over");
         Path remade = null; // and made anew, once the run has ended (its lock, NAME.making, gone)
