@@ -3,15 +3,20 @@
 //COMPILE_OPTIONS -encoding UTF-8
 
 /*
- * The bound that docs/jvm.md compares the engine against: how many multiply-adds a second one core does in
- * the plainest loop the JIT vectorizes, a[k] += b[k] * s over two arrays that fit in the L1 cache; and the
- * same loop over slices of the arrays, the shape of the tape's loops (each vector is a slice of one array):
- * at one offset for both, a[o + k] += b[o + k] * s; at one offset for one array only, a[k] += b[bo + k] * s;
- * and at two offsets, a[ao + k] += b[bo + k] * s. JDK 17's C2 vectorizes a loop only if every array is
- * indexed by the same loop-invariant offset (the first two); JDK 25's vectorizes all four. Run:
+ * The bounds that docs/jvm.md and docs/optimizations.md compare the engine against, timed on this machine.
+ * First, how many multiply-adds a second one core does in the plainest loop the JIT vectorizes, a[k] += b[k] * s
+ * over two arrays that fit in the L1 cache; and the same loop over slices of the arrays, the shape of the tape's
+ * loops (each vector is a slice of one array): at one offset for both, a[o + k] += b[o + k] * s; at one offset for
+ * one array only, a[k] += b[bo + k] * s; and at two offsets, a[ao + k] += b[bo + k] * s. JDK 17's C2 vectorizes a
+ * loop only if every array is indexed by the same loop-invariant offset (the first two); JDK 25's vectorizes all
+ * four. Then the parts of a training step's bound (docs/StepPhases.java uses them): four sums in a fixed order at
+ * once, as Tape.matvec computes a product's outputs (scalar: the same bits forbid SIMD lanes there), and Adam's
+ * arithmetic per parameter, its three divisions and square root, in SIMD lanes. Run:
  * ./jbang docs/MulAddBound.java [length, default 1024]. After 3 rounds of warm-up it times 10 rounds of
- * about a second each, and prints the median and best nanoseconds per multiply-add, and billions a second.
+ * about a second each (the parts: 7 of 0.2 s after 2), and prints the median and best nanoseconds per unit.
  */
+package mgpt;
+
 public class MulAddBound {
     static void whole(double[] a, double[] b, double s, int n) {
         for (int k = 0; k < n; k++) a[k] += b[k] * s;
@@ -43,6 +48,69 @@ public class MulAddBound {
         return (System.nanoTime() - t) / (double) (reps * n);
     }
 
+    // ---- the parts of a training step's bound, over arrays of length n; each loop repeats itself in a method of
+    // its own (a loop called through one shared interface would time the call) ----
+
+    static double sink;
+
+    /** ns per multiply-add: four fixed-order sums at once, as Tape.matvec computes four outputs of a product. */
+    static double fixedOrderSum(int n) {
+        double[] x = fill(n), w0 = fill(n), w1 = fill(n), w2 = fill(n), w3 = fill(n);
+        return part(k -> sums(x, w0, w1, w2, w3, reps(4L * n)), 4L * n);
+    }
+
+    static double sums(double[] x, double[] w0, double[] w1, double[] w2, double[] w3, long reps) {
+        double out = 0;
+        for (long r = 0; r < reps; r++) {
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (int i = 0; i < x.length; i++) { double xi = x[i]; s0 += w0[i] * xi; s1 += w1[i] * xi; s2 += w2[i] * xi; s3 += w3[i] * xi; }
+            out += s0 + s1 + s2 + s3;
+        }
+        return out;
+    }
+
+    /** ns per multiply-add: a[k] += b[k] * s, which C2 runs in SIMD lanes (the products' backward loops). */
+    static double vectorMulAdd(int n) {
+        double[] a = fill(n), b = fill(n);
+        return part(k -> mulAdds(a, b, reps(n)), n);
+    }
+
+    static double mulAdds(double[] a, double[] b, long reps) {
+        for (long r = 0; r < reps; r++) whole(a, b, 1e-12, a.length);
+        return a[0];
+    }
+
+    /** ns per parameter: Adam's three divisions and square root, and the operations that join them, in SIMD lanes. */
+    static double adamArithmetic(int n) {
+        double[] m = fill(n), v = fill(n), p = fill(n);
+        return part(k -> divisions(m, v, p, reps(n)), n);
+    }
+
+    static double divisions(double[] m, double[] v, double[] p, long reps) {
+        for (long r = 0; r < reps; r++) for (int k = 0; k < p.length; k++) p[k] -= 1e-3 * (m[k] / 0.7) / (Math.sqrt(v[k] / 0.3) + 1e-8);
+        return p[0];
+    }
+
+    static double[] fill(int n) {
+        double[] a = new double[n];
+        for (int i = 0; i < n; i++) a[i] = 1.0 / (i + 2);
+        return a;
+    }
+
+    static long reps(long units) { return Math.max(1, 200_000_000L / units); }
+
+    /** The median over seven rounds of about 0.2 s, after two of warm-up, of ns per unit. */
+    static double part(java.util.function.IntToDoubleFunction round, long units) {
+        double[] r = new double[7];
+        for (int i = -2; i < r.length; i++) {
+            long t0 = System.nanoTime();
+            sink += round.applyAsDouble(i);
+            if (i >= 0) r[i] = (System.nanoTime() - t0) / (double) (reps(units) * units);
+        }
+        java.util.Arrays.sort(r);
+        return r[r.length / 2];
+    }
+
     public static void main(String... args) {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1024;
         double[] a = new double[n + 8], b = new double[n + 8];
@@ -61,6 +129,9 @@ public class MulAddBound {
             System.out.printf(java.util.Locale.ROOT, "%-30s median %.4f ns (%.1f billion a second), best %.4f ns (%.1f billion)%n",
                     SHAPES[shape], median, 1 / median, ns[0], 1 / ns[0]);
         }
-        System.out.println("(checksum " + a[n - 1] + ")");
+        double sum = fixedOrderSum(n), adam = adamArithmetic(n);
+        System.out.printf(java.util.Locale.ROOT, "%-30s median %.4f ns a multiply-add (%.1f billion a second)%n", "four fixed-order sums:", sum, 1 / sum);
+        System.out.printf(java.util.Locale.ROOT, "%-30s median %.4f ns a parameter%n", "Adam's arithmetic:", adam);
+        System.out.println("(checksum " + a[n - 1] + " " + sink + ")");
     }
 }

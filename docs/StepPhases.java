@@ -1,11 +1,12 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES ../microgpt_optimized.java
+//SOURCES MulAddBound.java
 //COMPILE_OPTIONS -encoding UTF-8
 
 /*
  * Where a training step of microgpt_optimized.java spends its time, part by part, against each part's bound
- * on this machine (docs/optimizations.md, "Scaling with the model's width"):
+ * on this machine, measured by docs/MulAddBound.java (docs/optimizations.md, "Scaling with the model's width"):
  *   forward   the products' fixed-order sums (four rows at a time, scalar: the same bits forbid SIMD lanes),
  *             attention, normalisation, the loss; bound: its multiply-adds at the rate of matvec's own loop;
  *   backward  the products' loops (SIMD lanes, change 17) and the rest of the tape in reverse; bound: its
@@ -71,8 +72,8 @@ public class StepPhases {
         }
         macs /= STEPS;
         double forward = median(ns[0]), backward = median(ns[1]), adamNs = median(ns[2]);
-        double fwdBound = macs * Bounds.fixedOrderSum(width), bwdBound = 2 * macs * Bounds.vectorMulAdd(width);
-        double adamBound = model.num_params * Bounds.adamArithmetic(width);
+        double fwdBound = macs * MulAddBound.fixedOrderSum(width), bwdBound = 2 * macs * MulAddBound.vectorMulAdd(width);
+        double adamBound = model.num_params * MulAddBound.adamArithmetic(width);
         System.out.printf(Locale.ROOT, "%n%d wide: %.2f M multiply-adds a step forward (%.1f positions on average), %d parameters%n",
                 width, macs / 1e6, macs / (12.0 * width * width + tok.vocab_size * width + width), model.num_params);
         System.out.printf(Locale.ROOT, "%-9s %12s %12s %10s%n", "part", "MOD (us)", "bound (us)", "of bound");
@@ -90,67 +91,5 @@ public class StepPhases {
         double[] s = x.clone();
         Arrays.sort(s);
         return s[s.length / 2];
-    }
-
-    /**
-     * Each part's bound, in nanoseconds per unit of its work, timed here over arrays as long as the width: each
-     * loop in a method of its own that repeats it (a loop called through one shared interface would time the call).
-     */
-    static final class Bounds {
-        static double sink;
-
-        static double fixedOrderSum(int n) { // ns per multiply-add: four fixed-order sums at once, as Tape.matvec
-            double[] x = fill(n), w0 = fill(n), w1 = fill(n), w2 = fill(n), w3 = fill(n);
-            return median(k -> sums(x, w0, w1, w2, w3, reps(4L * n)), 4L * n);
-        }
-
-        static double sums(double[] x, double[] w0, double[] w1, double[] w2, double[] w3, long reps) {
-            double out = 0;
-            for (long r = 0; r < reps; r++) {
-                double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-                for (int i = 0; i < x.length; i++) { double xi = x[i]; s0 += w0[i] * xi; s1 += w1[i] * xi; s2 += w2[i] * xi; s3 += w3[i] * xi; }
-                out += s0 + s1 + s2 + s3;
-            }
-            return out;
-        }
-
-        static double vectorMulAdd(int n) { // ns per multiply-add: a[k] += b[k] * s, which C2 runs in SIMD lanes
-            double[] a = fill(n), b = fill(n);
-            return median(k -> mulAdds(a, b, reps(n)), n);
-        }
-
-        static double mulAdds(double[] a, double[] b, long reps) {
-            for (long r = 0; r < reps; r++) for (int k = 0; k < a.length; k++) a[k] += b[k] * 1e-12;
-            return a[0];
-        }
-
-        static double adamArithmetic(int n) { // ns per parameter: Adam's three divisions and square root, and what joins them
-            double[] m = fill(n), v = fill(n), p = fill(n);
-            return median(k -> divisions(m, v, p, reps(n)), n);
-        }
-
-        static double divisions(double[] m, double[] v, double[] p, long reps) {
-            for (long r = 0; r < reps; r++) for (int k = 0; k < p.length; k++) p[k] -= 1e-3 * (m[k] / 0.7) / (Math.sqrt(v[k] / 0.3) + 1e-8);
-            return p[0];
-        }
-
-        static double[] fill(int n) {
-            double[] a = new double[n];
-            for (int i = 0; i < n; i++) a[i] = 1.0 / (i + 2);
-            return a;
-        }
-
-        static long reps(long units) { return Math.max(1, 200_000_000L / units); }
-
-        /** The median over seven rounds of about 0.2 s, after two of warm-up, of ns per unit. */
-        static double median(java.util.function.IntToDoubleFunction round, long units) {
-            double[] r = new double[7];
-            for (int i = -2; i < r.length; i++) {
-                long t0 = System.nanoTime();
-                sink += round.applyAsDouble(i);
-                if (i >= 0) r[i] = (System.nanoTime() - t0) / (double) (reps(units) * units);
-            }
-            return StepPhases.median(r);
-        }
     }
 }
