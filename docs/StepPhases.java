@@ -33,9 +33,7 @@ public class StepPhases {
                 System.err.println("StepPhases: width '" + w + "' is not a multiple of " + HEADS + " (the heads); try 16, 64 or 128");
                 System.exit(2);
             }
-        ProcessHandle.Info self = ProcessHandle.current().info();
-        List<String> c2 = Relaunch.command(self.command().orElse(null), self.arguments().orElse(null), args, 0);
-        if (c2 != null) System.exit(new ProcessBuilder(c2).inheritIO().start().waitFor()); // C1 only here: again with C2
+        Relaunch.withC2(args, System.currentTimeMillis()); // the engine's //JAVA_OPTIONS stop at C1: again with C2
         List<String> docs = microgpt_optimized.splitDocs(TrainingRun.readInput(Path.of(TrainingRun.DEFAULT_INPUT), true));
         new PyRandom(42).shuffle(docs);
         System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "

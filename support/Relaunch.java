@@ -31,9 +31,17 @@ final class Relaunch {
     static void ifLongRun(String[] args) {
         if (System.getProperty(TrainingRun.RELAUNCHED_AT) != null) { watchFirstJvm(); return; } // the new JVM
         if (work(args) < LONG_RUN) return;
+        withC2(args, Arrays.asList(args).contains("--timing") // the JVM's start, to the millisecond, costs ~20 ms to read
+                ? java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime() : System.currentTimeMillis());
+    }
+
+    /**
+     * Runs this JVM's command (args: its words after the main class) in a new JVM without the C1 limit, passes SIGINT
+     * and SIGTERM on, and exits with that JVM's code; returns if this JVM is not C1-only, its command line is not
+     * known in full, or no new JVM starts. startedAt: what the new JVM's --timing counts from.
+     */
+    static void withC2(String[] args, long startedAt) {
         ProcessHandle.Info self = ProcessHandle.current().info();
-        long startedAt = Arrays.asList(args).contains("--timing") // the JVM's start, to the millisecond, costs ~20 ms to read
-                ? java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime() : System.currentTimeMillis();
         List<String> cmd = command(self.command().orElse(null), self.arguments().orElse(null), args, startedAt);
         if (cmd == null) return;
         Process run;
