@@ -107,8 +107,14 @@ public class MulAddBound {
             sink += round.applyAsDouble(i);
             if (i >= 0) r[i] = (System.nanoTime() - t0) / (double) (reps(units) * units);
         }
-        java.util.Arrays.sort(r);
-        return r[r.length / 2];
+        return median(r);
+    }
+
+    /** The middle value of an odd number of timings (StepPhases takes its medians from here too). */
+    static double median(double[] x) {
+        double[] s = x.clone();
+        java.util.Arrays.sort(s);
+        return s[s.length / 2];
     }
 
     public static void main(String... args) {

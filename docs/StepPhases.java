@@ -69,7 +69,7 @@ public class StepPhases {
             if (round >= 0) { ns[0][round] = f / (double) STEPS; ns[1][round] = b / (double) STEPS; ns[2][round] = a / (double) STEPS; }
         }
         macs /= STEPS;
-        double forward = median(ns[0]), backward = median(ns[1]), adamNs = median(ns[2]);
+        double forward = MulAddBound.median(ns[0]), backward = MulAddBound.median(ns[1]), adamNs = MulAddBound.median(ns[2]);
         double fwdBound = macs * MulAddBound.fixedOrderSum(width), bwdBound = 2 * macs * MulAddBound.vectorMulAdd(width);
         double adamBound = model.num_params * MulAddBound.adamArithmetic(width);
         System.out.printf(Locale.ROOT, "%n%d wide: %.2f M multiply-adds a step forward (%.1f positions on average), %d parameters%n",
@@ -83,11 +83,5 @@ public class StepPhases {
 
     static void row(String part, double ns, double bound) {
         System.out.printf(Locale.ROOT, "%-9s %12.1f %12.1f %9.0f%%%n", part, ns / 1e3, bound / 1e3, 100 * bound / ns);
-    }
-
-    static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
     }
 }
