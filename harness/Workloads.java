@@ -209,11 +209,11 @@ final class Workloads {
                                 cache.put(li, pos, k, v);
                             }
                         for (int li = 0; li < nLayer; li++) {
-                            int[] vs = cache.valueArray(li);
-                            int off = cache.valueOffset(li);
+                            int[] ks = cache.keyArray(li), vs = cache.valueArray(li);
+                            int off = cache.offset(li);
                             for (int pos = 0; pos < blockSize; pos++)
                                 for (int j = 0; j < nEmbd; j++)
-                                    sum += kvTerm(li, pos, j, t.data[cache.key(li, pos) + j], t.data[vs[off + pos] + j]);
+                                    sum += kvTerm(li, pos, j, t.data[ks[off + pos] + j], t.data[vs[off + pos] + j]);
                         }
                     }
                     return sum;

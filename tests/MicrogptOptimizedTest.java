@@ -186,7 +186,7 @@ class MicrogptOptimizedTest {
      * 1-wide input.
      */
     @ParameterizedTest(name = "{0} rows of {1}")
-    @CsvSource({"1,5", "2,5", "3,5", "7,5", "1,1", "3,1", "36,36", "20,5", "13,64"})
+    @CsvSource({"1,5", "2,5", "3,5", "7,5", "1,1", "3,1", "36,36", "20,5", "13,64", "9,2", "8,3", "17,6", "16,7"})
     void matvecGradientsAndValuesEqualPlainDots(int nout, int nin) {
         double[] x = inputs(nout * nin + nin, 5);
         microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
@@ -206,13 +206,133 @@ class MicrogptOptimizedTest {
             for (int k = 0; k < nin; k++) assertEquals(b.grad[o * nin + k], a.row_grads[o][k], "row " + o + ", " + k + ", bit for bit");
         for (int k = 0; k < nin; k++) assertEquals(b.grad[nout * nin + k], a.grad[xa + k], "input " + k + ", bit for bit");
 
-        // CHANGE 19: with gradients off and the matrix transposed, the same values, bit for bit (the loop's tails included)
+        // CHANGE 19, 20: with gradients off and the matrix transposed (eight rows at a time and the rest, CHANGE 23),
+        // four inputs a pass and the rest: the same values, bit for bit
         a.grad_enabled = false;
         a.cols = new double[nout][][];
         a.transpose(0, nout);
         a.cols_version = a.version;
+        for (int o = 0; o < nout; o++) for (int i = 0; i < nin; i++) assertEquals(a.rows[o][i], a.cols[0][i][o], "column " + i + ", row " + o);
         int yt = a.matvec(0, nout, xa);
         for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], a.data[yt + o], "transposed, row " + o + ", bit for bit");
+
+        // CHANGE 23: with gradients on, a current transposed copy gives the forward; the backward reads the rows:
+        // the same values and gradients; once the weights change (version), the rows again
+        microgpt_optimized.Tape c = new microgpt_optimized.Tape(8);
+        c.rows = a.rows;
+        c.row_grads = new double[nout][nin];
+        c.sharesColumnsOf(a);
+        int xc = c.next();
+        for (int i = 0; i < nin; i++) c.leaf(x[nout * nin + i]);
+        int yc = c.matvec(0, nout, xc);
+        for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], c.data[yc + o], "transposed with gradients, row " + o);
+        c.backward(weighted(c, yc, nout));
+        for (int o = 0; o < nout; o++)
+            for (int k = 0; k < nin; k++) assertEquals(b.grad[o * nin + k], c.row_grads[o][k], "transposed: row " + o + ", " + k);
+        for (int k = 0; k < nin; k++) assertEquals(b.grad[nout * nin + k], c.grad[xc + k], "transposed: input " + k);
+        double[] stale = a.cols[0][0].clone();
+        a.cols[0][0][0] = 1e300; // a copy no longer current must not be read
+        c.version++;
+        c.reset();
+        for (int i = 0; i < nin; i++) c.leaf(x[nout * nin + i]);
+        int yr = c.matvec(0, nout, 0);
+        for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], c.data[yr + o], "after a change of the weights, row " + o);
+        a.cols[0][0] = stale;
+    }
+
+    /**
+     * CHANGE 21: the ReLU run's masks against the scalar node's branches, on the values where a mask could go
+     * wrong: both zeros, infinities, NaN, the smallest and largest doubles of either sign; values and gradients
+     * bit for bit (assertEquals on doubles tells 0.0 from -0.0).
+     */
+    @Test
+    void reluMasksEqualTheBranchOnEveryKindOfDouble() {
+        double[] x = {0.0, -0.0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.MIN_VALUE,
+                -Double.MIN_VALUE, Double.MIN_NORMAL, Double.MAX_VALUE, -Double.MAX_VALUE, 1.5, -2.5,
+                Double.longBitsToDouble(0x7ff8000000000001L), Double.longBitsToDouble(0xfff0000000000001L)};
+        int n = x.length;
+        microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
+        for (double v : x) { a.leaf(v); b.leaf(v); }
+        int ra = a.relu(0, n), rb = b.next();
+        for (int i = 0; i < n; i++) b.relu(i);
+        for (int i = 0; i < n; i++) {
+            assertEquals(x[i] > 0 ? x[i] : 0.0, a.data[ra + i], "relu(" + x[i] + ")");
+            assertEquals(b.data[rb + i], a.data[ra + i], "relu(" + x[i] + ") as the scalar node");
+        }
+        for (double[] g : new double[][]{{1.0}, {-3.0}, {Double.NaN}, {Double.NEGATIVE_INFINITY}}) {
+            microgpt_optimized.Tape p = new microgpt_optimized.Tape(8), q = new microgpt_optimized.Tape(8);
+            for (double v : x) { p.leaf(v); q.leaf(v); }
+            int rp = p.relu(0, n), rq = q.next();
+            for (int i = 0; i < n; i++) q.relu(i);
+            int op = p.mul(p.sum(rp, n), g[0]), oq = q.mul(q.sum(rq, n), g[0]);
+            p.backward(op);
+            q.backward(oq);
+            for (int i = 0; i < n; i++) assertEquals(q.grad[i], p.grad[i], "gradient at " + x[i] + " from " + g[0]);
+        }
+    }
+
+    /**
+     * CHANGE 22: the attention's dots four at a time, and its dot_gathers four j at a time, against one dot or
+     * dot_gather at a time: 1 to 9 of them (every remainder of the blocks of four), values and gradients bit for bit.
+     */
+    @ParameterizedTest(name = "{0} positions, {1} channels")
+    @CsvSource({"1,1", "2,3", "3,4", "4,5", "5,6", "6,7", "7,8", "8,9", "9,2"})
+    void attentionBlocksEqualOneDotAtATime(int len, int nj) {
+        int width = nj + 3; // keys and values are vectors of width, read from channel 2 on
+        double[] x = inputs(2 * len * width + 2 * len + nj, 11);
+        int[] keys = new int[len + 1], values = new int[len + 1]; // read from offset 1
+        microgpt_optimized.Tape[] tapes = {new microgpt_optimized.Tape(8), new microgpt_optimized.Tape(8)};
+        int[] outs = new int[2], qs = new int[2], ws = new int[2];
+        for (int s = 0; s < 2; s++) {
+            microgpt_optimized.Tape t = tapes[s];
+            for (double v : x) t.leaf(v);
+            for (int p = 0; p < len; p++) { keys[1 + p] = (2 * p) * width; values[1 + p] = (2 * p + 1) * width; }
+            qs[s] = 2 * len * width; // a query of nj channels, then len attention weights
+            ws[s] = qs[s] + nj + len;
+            int scores = t.next();
+            if (s == 0) t.dots(qs[s], keys, 1, 2, nj, len);
+            else for (int p = 0; p < len; p++) t.dot(qs[s], keys[1 + p] + 2, nj);
+            int mixed = t.next();
+            if (s == 0) t.dot_gathers(qs[s] + nj, values, 1, 2, nj, len);
+            else for (int j = 2; j < 2 + nj; j++) t.dot_gather(qs[s] + nj, values, 1, j, len);
+            outs[s] = t.add(weighted(t, scores, len), weighted(t, mixed, nj));
+        }
+        assertEquals(tapes[1].size, tapes[0].size, "as many nodes");
+        for (int i = 0; i < tapes[0].size; i++) assertEquals(tapes[1].data[i], tapes[0].data[i], "node " + i);
+        for (int s = 0; s < 2; s++) tapes[s].backward(outs[s]);
+        for (int i = 0; i < x.length; i++) assertEquals(tapes[1].grad[i], tapes[0].grad[i], "gradient of input " + i);
+    }
+
+    /**
+     * CHANGE 24: from step 230 on, 1 - 0.85^(step+1) is 1.0, and from step 3724 1 - 0.99^(step+1) too; Adam then skips
+     * those divisions. Its parameters and moments against the formula with both divisions, around both steps.
+     */
+    @ParameterizedTest(name = "step {0}")
+    @CsvSource({"0", "229", "230", "3723", "3724", "9000"})
+    void adamWithoutADivisionByOneGivesTheSameBits(int step) {
+        assertEquals(step >= 230, 1 - Math.pow(0.85, step + 1) == 1.0, "where the first division goes");
+        assertEquals(step >= 3724, 1 - Math.pow(0.99, step + 1) == 1.0, "where the second one goes");
+        microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
+        double[] x = inputs(4 * 37, step + 1);
+        t.rows = new double[][]{Arrays.copyOfRange(x, 0, 37)};
+        t.row_grads = new double[][]{Arrays.copyOfRange(x, 37, 74)};
+        microgpt_optimized.Adam adam = new microgpt_optimized.Adam(t);
+        for (int i = 0; i < 37; i++) { adam.m[0][i] = x[74 + i] * 1e-3; adam.v[0][i] = x[111 + i] * x[111 + i] * 1e-6; }
+        adam.m[0][0] = -0.0; adam.m[0][1] = Double.MIN_VALUE; adam.v[0][2] = Double.MIN_VALUE; // zeros and subnormals
+        double[] p = t.rows[0].clone(), g = t.row_grads[0].clone(), m = adam.m[0].clone(), v = adam.v[0].clone();
+        int num_steps = 10000;
+        adam.step(step, num_steps);
+        double lr_t = 0.01 * (1 - (double) step / num_steps);
+        for (int i = 0; i < 37; i++) { // microgpt.java's update
+            m[i] = 0.85 * m[i] + (1 - 0.85) * g[i];
+            v[i] = 0.99 * v[i] + (1 - 0.99) * (g[i] * g[i]);
+            double m_hat = m[i] / (1 - Math.pow(0.85, step + 1)), v_hat = v[i] / (1 - Math.pow(0.99, step + 1));
+            p[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + 1e-8);
+            assertEquals(m[i], adam.m[0][i], "m " + i);
+            assertEquals(v[i], adam.v[0][i], "v " + i);
+            assertEquals(p[i], t.rows[0][i], "parameter " + i);
+            assertEquals(0.0, t.row_grads[0][i], "gradient " + i + " zeroed");
+        }
     }
 
     @Test
