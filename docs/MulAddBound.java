@@ -10,8 +10,10 @@
  * one array only, a[k] += b[bo + k] * s; and at two offsets, a[ao + k] += b[bo + k] * s. JDK 17's C2 vectorizes a
  * loop only if every array is indexed by the same loop-invariant offset (the first two); JDK 25's vectorizes all
  * four. Then the parts of a training step's bound (docs/StepPhases.java uses them): four sums in a fixed order at
- * once, as Tape.matvec computes a product's outputs (scalar: the same bits forbid SIMD lanes there), and Adam's
- * arithmetic per parameter, its three divisions and square root, in SIMD lanes. Run:
+ * once, as Tape.matvec computes a product's outputs from the rows (scalar: the same bits forbid SIMD lanes there);
+ * the same sums from the transposed matrix, four inputs a pass over all outputs, y[k] = (((y[k] + c0[k]*x0) +
+ * c1[k]*x1) + c2[k]*x2) + c3[k]*x3, in SIMD lanes (changes 19, 20, 23); and Adam's arithmetic per parameter, its
+ * three divisions and square root, in SIMD lanes, and with two divisions (from step 230 on, change 24). Run:
  * ./jbang docs/MulAddBound.java [length, default 1024]. After 3 rounds of warm-up it times 10 rounds of
  * about a second each (the parts: 7 of 0.2 s after 2), and prints the median and best nanoseconds per unit.
  */
@@ -69,6 +71,19 @@ public class MulAddBound {
         return out;
     }
 
+    /** ns per multiply-add: four inputs a pass into n outputs, as Tape.matvec computes a product from its transposed matrix. */
+    static double transposedSum(int n) {
+        double[] x = fill(4), y = fill(n), c0 = fill(n), c1 = fill(n), c2 = fill(n), c3 = fill(n);
+        return part(k -> passes(x, y, c0, c1, c2, c3, reps(4L * n)), 4L * n);
+    }
+
+    static double passes(double[] x, double[] y, double[] c0, double[] c1, double[] c2, double[] c3, long reps) {
+        double x0 = x[0] * 1e-9, x1 = x[1] * 1e-9, x2 = x[2] * 1e-9, x3 = x[3] * 1e-9;
+        for (long r = 0; r < reps; r++)
+            for (int k = 0; k < y.length; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
+        return y[0];
+    }
+
     /** ns per multiply-add: a[k] += b[k] * s, which C2 runs in SIMD lanes (the products' backward loops). */
     static double vectorMulAdd(int n) {
         double[] a = fill(n), b = fill(n);
@@ -88,6 +103,17 @@ public class MulAddBound {
 
     static double divisions(double[] m, double[] v, double[] p, long reps) {
         for (long r = 0; r < reps; r++) for (int k = 0; k < p.length; k++) p[k] -= 1e-3 * (m[k] / 0.7) / (Math.sqrt(v[k] / 0.3) + 1e-8);
+        return p[0];
+    }
+
+    /** The same with two divisions: Adam from step 230 on, where the first bias correction is 1.0 (change 24). */
+    static double adamArithmeticAfter230(int n) {
+        double[] m = fill(n), v = fill(n), p = fill(n);
+        return part(k -> twoDivisions(m, v, p, reps(n)), n);
+    }
+
+    static double twoDivisions(double[] m, double[] v, double[] p, long reps) {
+        for (long r = 0; r < reps; r++) for (int k = 0; k < p.length; k++) p[k] -= 1e-3 * m[k] / (Math.sqrt(v[k] / 0.3) + 1e-8);
         return p[0];
     }
 
@@ -135,9 +161,11 @@ public class MulAddBound {
             System.out.printf(java.util.Locale.ROOT, "%-30s median %.4f ns (%.1f billion a second), best %.4f ns (%.1f billion)%n",
                     SHAPES[shape], median, 1 / median, ns[0], 1 / ns[0]);
         }
-        double sum = fixedOrderSum(n), adam = adamArithmetic(n);
+        double sum = fixedOrderSum(n), transposed = transposedSum(n), adam = adamArithmetic(n), adam2 = adamArithmeticAfter230(n);
         System.out.printf(java.util.Locale.ROOT, "%-30s median %.4f ns a multiply-add (%.1f billion a second)%n", "four fixed-order sums:", sum, 1 / sum);
+        System.out.printf(java.util.Locale.ROOT, "%-30s median %.4f ns a multiply-add (%.1f billion a second)%n", "four inputs a pass (columns):", transposed, 1 / transposed);
         System.out.printf(java.util.Locale.ROOT, "%-30s median %.4f ns a parameter%n", "Adam's arithmetic:", adam);
+        System.out.printf(java.util.Locale.ROOT, "%-30s median %.4f ns a parameter%n", "the same, two divisions:", adam2);
         System.out.println("(checksum " + a[n - 1] + " " + sink + ")");
     }
 }

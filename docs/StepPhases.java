@@ -7,12 +7,16 @@
 /*
  * Where a training step of microgpt_optimized.java spends its time, part by part, against each part's bound
  * on this machine, measured by docs/MulAddBound.java (docs/optimizations.md, "Scaling with the model's width"):
- *   forward   the products' fixed-order sums (four rows at a time, scalar: the same bits forbid SIMD lanes),
- *             attention, normalisation, the loss; bound: its multiply-adds at the rate of matvec's own loop;
+ *   columns   the matrices transposed, once a step, for the forward (change 23); no bound: copies, not arithmetic;
+ *   forward   the products' fixed-order sums from the transposed matrices (four inputs a pass over the outputs, in
+ *             SIMD lanes: changes 19, 20, 23), attention (four fixed-order dots at a time, scalar: change 22),
+ *             normalisation, the loss; bound: the products' multiply-adds at the rate of that loop over as many
+ *             outputs as the width, the attention's at the rate of four fixed-order sums;
  *   backward  the products' loops (SIMD lanes, change 17) and the rest of the tape in reverse; bound: its
  *             multiply-adds at the vectorized rate of a[k] += b[k] * s over arrays as long as the width;
  *   Adam      three divisions and a square root per parameter, in SIMD lanes; bound: that arithmetic alone,
- *             over one array as long as the width.
+ *             over one array as long as the width. The steps are 0 to 199, as the harness's: from step 230 Adam
+ *             skips one division (change 24).
  * What a part takes beyond its bound is the tape's bookkeeping (nodes, runs, scratch copies) and the work
  * the bound does not count. Run: ./jbang docs/StepPhases.java [width ...] (default 16 64 128): block 64,
  * one layer, 4 heads, one document a step (the harness's train-steps), input.txt (written from the bundled
@@ -24,7 +28,7 @@ import java.nio.file.Path;
 import java.util.*;
 
 public class StepPhases {
-    static final int BLOCK = 64, HEADS = 4, STEPS = 300, WARM = 4, ROUNDS = 7;
+    static final int BLOCK = 64, HEADS = 4, STEPS = 200, WARM = 4, ROUNDS = 7;
 
     public static void main(String... args) throws Exception {
         String[] widths = args.length > 0 ? args : new String[]{"16", "64", "128"};
@@ -48,13 +52,15 @@ public class StepPhases {
         var adam = new microgpt_optimized.Adam(model.tape);
         var t = model.tape;
         int[] tokens = new int[tok.max_len + 2];
-        double[][] ns = new double[3][ROUNDS];
-        double macs = 0; // multiply-adds of the products and attention, forward, per step (the backward does twice these)
+        double[][] ns = new double[4][ROUNDS];
+        double macs = 0, attention = 0; // multiply-adds forward per step, all and the attention's (the backward does twice these)
         for (int round = -WARM; round < ROUNDS; round++) {
-            long f = 0, b = 0, a = 0;
-            macs = 0;
+            long c = 0, f = 0, b = 0, a = 0;
+            macs = 0; attention = 0;
             for (int step = 0; step < STEPS; step++) {
                 int n = tok.encode(docs.get(step % docs.size()), tokens), positions = Math.min(BLOCK, n - 1);
+                long tc = System.nanoTime();
+                model.transposed(); // as Batch.run does in a run with C2 (change 23)
                 long t0 = System.nanoTime();
                 t.reset();
                 int loss = microgpt_optimized.loss(model, tokens, n);
@@ -63,25 +69,33 @@ public class StepPhases {
                 long t2 = System.nanoTime();
                 adam.step(step, STEPS);
                 long t3 = System.nanoTime();
-                f += t1 - t0; b += t2 - t1; a += t3 - t2;
-                for (int p = 0; p < positions; p++) macs += 12.0 * width * width + tok.vocab_size * width + 2.0 * width * (p + 1);
+                c += t0 - tc; f += t1 - t0; b += t2 - t1; a += t3 - t2;
+                for (int p = 0; p < positions; p++) {
+                    macs += 12.0 * width * width + tok.vocab_size * width + 2.0 * width * (p + 1);
+                    attention += 2.0 * width * (p + 1);
+                }
             }
-            if (round >= 0) { ns[0][round] = f / (double) STEPS; ns[1][round] = b / (double) STEPS; ns[2][round] = a / (double) STEPS; }
+            if (round >= 0) for (int part = 0; part < 4; part++) ns[part][round] = new long[]{c, f, b, a}[part] / (double) STEPS;
         }
         macs /= STEPS;
-        double forward = MulAddBound.median(ns[0]), backward = MulAddBound.median(ns[1]), adamNs = MulAddBound.median(ns[2]);
-        double fwdBound = macs * MulAddBound.fixedOrderSum(width), bwdBound = 2 * macs * MulAddBound.vectorMulAdd(width);
+        attention /= STEPS;
+        double columns = MulAddBound.median(ns[0]), forward = MulAddBound.median(ns[1]), backward = MulAddBound.median(ns[2]);
+        double adamNs = MulAddBound.median(ns[3]);
+        double fwdBound = (macs - attention) * MulAddBound.transposedSum(width) + attention * MulAddBound.fixedOrderSum(width);
+        double bwdBound = 2 * macs * MulAddBound.vectorMulAdd(width);
         double adamBound = model.num_params * MulAddBound.adamArithmetic(width);
         System.out.printf(Locale.ROOT, "%n%d wide: %.2f M multiply-adds a step forward (%.1f positions on average), %d parameters%n",
                 width, macs / 1e6, macs / (12.0 * width * width + tok.vocab_size * width + width), model.num_params);
         System.out.printf(Locale.ROOT, "%-9s %12s %12s %10s%n", "part", "MOD (us)", "bound (us)", "of bound");
+        row("columns", columns, 0);
         row("forward", forward, fwdBound);
         row("backward", backward, bwdBound);
         row("Adam", adamNs, adamBound);
-        row("step", forward + backward + adamNs, fwdBound + bwdBound + adamBound);
+        row("step", columns + forward + backward + adamNs, fwdBound + bwdBound + adamBound);
     }
 
     static void row(String part, double ns, double bound) {
-        System.out.printf(Locale.ROOT, "%-9s %12.1f %12.1f %9.0f%%%n", part, ns / 1e3, bound / 1e3, 100 * bound / ns);
+        if (bound == 0) System.out.printf(Locale.ROOT, "%-9s %12.1f %12s %10s%n", part, ns / 1e3, "-", "-");
+        else System.out.printf(Locale.ROOT, "%-9s %12.1f %12.1f %9.0f%%%n", part, ns / 1e3, bound / 1e3, 100 * bound / ns);
     }
 }
