@@ -66,15 +66,16 @@ public class microgpt_optimized implements Callable<Integer> {
     };
 
     /**
-     * CHANGE 19: inference reads each matrix transposed, in loops that C2 runs in SIMD lanes; C1 does not, and runs them
-     * ~1.6x slower than the rows. main() runs on C1 unless the run was relaunched with C2 (change 15); tools that call
-     * the engine's code (the harness, the tests, JShell) run tiered. Either way the values are the same, bit for bit.
+     * CHANGE 19, 23: inference and training's forward read each matrix transposed, in loops that C2 runs in SIMD lanes;
+     * C1 does not, and runs them ~1.6x slower than the rows. main() runs on C1 unless the run was relaunched with C2
+     * (change 15); tools that call the engine's code (the harness, the tests, JShell) run tiered. Either way the values
+     * are the same, bit for bit.
      */
     static boolean transposedForward = true;
 
     public static void main(String... args) {
         Relaunch.ifLongRun(args); // CHANGE 15: a long run goes on in a new JVM with C2 (support/Relaunch.java)
-        transposedForward = System.getProperty(TrainingRun.RELAUNCHED_AT) != null; // CHANGE 19
+        transposedForward = System.getProperty(TrainingRun.RELAUNCHED_AT) != null; // CHANGE 19, 23
         prefetched = Prefetch.input(args, SPLIT_DOCS); // CHANGE 18 (support/Prefetch.java)
         System.exit(Cli.run(new microgpt_optimized(), args));
     }
