@@ -67,9 +67,9 @@ public class microgpt_optimized implements Callable<Integer> {
 
     /**
      * CHANGE 19, 23: inference and training's forward read each matrix transposed, in loops that C2 runs in SIMD lanes;
-     * C1 does not, and runs them ~1.6x slower than the rows. main() runs on C1 unless the run was relaunched with C2
-     * (change 15); tools that call the engine's code (the harness, the tests, JShell) run tiered. Either way the values
-     * are the same, bit for bit.
+     * C1 does not, and runs them no faster than the rows, so the copy would not pay. main() runs on C1 unless the run
+     * was relaunched with C2 (change 15); tools that call the engine's code (the harness, the tests, JShell) run
+     * tiered. Either way the values are the same, bit for bit.
      */
     static boolean transposedForward = true;
 
