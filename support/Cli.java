@@ -130,6 +130,11 @@ public final class Cli {
         String base = target.getFileName() + "." + ProcessHandle.current().pid() + ".";
         while (true) {
             Path tmp = dir.resolve(base + TEMP_FILES.incrementAndGet() + ".part");
+            // SIGINT or SIGTERM while it is written: deleted as the JVM exits, after the shutdown hooks (which may finish
+            // a save into it); once renamed into place, nothing is left to delete. Registered before the file exists:
+            // a signal between the two would otherwise leave it (a name taken by a dead process with this pid is
+            // deleted at exit too)
+            tmp.toFile().deleteOnExit();
             try {
                 try {
                     Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
@@ -140,9 +145,6 @@ public final class Cli {
             } catch (java.nio.file.FileAlreadyExistsException leftByAnotherRun) {
                 continue;
             }
-            // SIGINT or SIGTERM while it is written: deleted as the JVM exits, after the shutdown hooks (which may finish
-            // a save into it); once renamed into place, nothing is left to delete
-            tmp.toFile().deleteOnExit();
             return tmp;
         }
     }
