@@ -440,6 +440,7 @@ public class microgpt_optimized implements Callable<Integer> {
         int matvec(int first_row, int nout, int x) {
             int out = run(MATVEC, nout, x, first_row, 0), nin = rows[first_row].length, o = 0;
             double[] d = data;
+            if (xs.length < nin) { xs = new double[nin]; gxs = new double[nin]; } // the backward pass's scratch
             if (cols != null && cols_version == version) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
                 double[][] wT = cols[first_row];
                 if (ys.length < nout) ys = new double[nout];
@@ -457,7 +458,6 @@ public class microgpt_optimized implements Callable<Integer> {
                     for (int k = 0; k < nout; k++) y[k] += c[k] * xi;
                 }
                 System.arraycopy(y, 0, d, out, nout);
-                if (xs.length < nin) { xs = new double[nin]; gxs = new double[nin]; } // the backward pass's scratch
                 return out;
             }
             for (; o + 4 <= nout; o += 4) {
@@ -478,7 +478,6 @@ public class microgpt_optimized implements Callable<Integer> {
                 for (int i = 0; i < nin; i++) s += w[i] * d[x + i];
                 d[out + o] = s;
             }
-            if (xs.length < nin) { xs = new double[nin]; gxs = new double[nin]; } // the backward pass's scratch
             return out;
         }
 

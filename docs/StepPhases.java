@@ -75,7 +75,8 @@ public class StepPhases {
                     attention += 2.0 * width * (p + 1);
                 }
             }
-            if (round >= 0) for (int part = 0; part < 4; part++) ns[part][round] = new long[]{c, f, b, a}[part] / (double) STEPS;
+            long[] parts = {c, f, b, a};
+            if (round >= 0) for (int part = 0; part < 4; part++) ns[part][round] = parts[part] / (double) STEPS;
         }
         macs /= STEPS;
         attention /= STEPS;
