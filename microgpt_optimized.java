@@ -261,6 +261,7 @@ public class microgpt_optimized implements Callable<Integer> {
         // offsets, a loop stays scalar (docs/jvm.md). xs and gxs hold a product's input and its gradient.
         public double[][] rows, row_grads;
         private double[] xs = new double[0], gxs = new double[0];
+        private int[] live = new int[0]; // CHANGE 25: the rows of a product whose backward pass adds something
         // CHANGE 19: with gradients off (inference), products read each matrix transposed: cols[first_row][i][o] is
         // rows[first_row + o][i]; version counts the changes of the weights, cols_version the one cols were made from
         double[][][] cols;
@@ -441,6 +442,7 @@ public class microgpt_optimized implements Callable<Integer> {
             int out = run(MATVEC, nout, x, first_row, 0), nin = rows[first_row].length, o = 0;
             double[] d = data;
             if (xs.length < nin) { xs = new double[nin]; gxs = new double[nin]; } // the backward pass's scratch
+            if (live.length < nout) live = new int[nout];
             if (cols != null && cols_version == version) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
                 double[][] wT = cols[first_row];
                 if (ys.length < nout) ys = new double[nout];
@@ -677,25 +679,35 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /**
          * CHANGE 13, 17: the backward pass of a product (outputs from node out, rows first_row.., input x), the last
-         * row first, as separate dot nodes would be visited; two rows at a time (after the top one if nout is odd).
-         * Each row adds x * g to its gradients and its values * g to x's, in loops over whole arrays (x and its
-         * gradient copied to xs and gxs) that C2 vectorizes: the same additions in the same order.
+         * row first, as separate dot nodes would be visited; two rows at a time (after the top one if their number
+         * is odd). Each row adds x * g to its gradients and its values * g to x's, in loops over whole arrays (x and
+         * its gradient copied to xs and gxs) that C2 vectorizes: the same additions in the same order.
+         * CHANGE 25: a row whose output has the gradient 0 (where the ReLU after mlp_fc1 was off: about half of that
+         * product's rows) adds x * 0 and w * 0, which changes nothing: the row is left out. That holds when the
+         * output is finite, as then its row and x are finite (an infinity or NaN among them makes the sum one), and
+         * a gradient on this tape is never -0.0 (they start at +0.0 and only ever add: +0.0 + -0.0 is +0.0).
          */
         private int matvecBackward(int out, int nout, int x, int first_row) {
-            int nin = rows[first_row].length, r = nout - 1;
+            int nin = rows[first_row].length, nl = 0;
             double[] xs = this.xs, gxs = this.gxs;
+            int[] live = this.live;
+            for (int r = nout - 1; r >= 0; r--) // CHANGE 25: the rows that add something, last first
+                if (grad[out + r] != 0 || !Double.isFinite(data[out + r])) live[nl++] = r;
+            if (nl == 0) return out;
             System.arraycopy(data, x, xs, 0, nin);
             System.arraycopy(grad, x, gxs, 0, nin);
-            if (nout % 2 == 1) { // the top row alone, if nout is odd (1 included)
+            int j = 0;
+            if (nl % 2 == 1) { // the top row alone, if their number is odd (1 included)
+                int r = live[j++];
                 double g = grad[out + r];
                 double[] w = rows[first_row + r], wg = row_grads[first_row + r];
                 for (int k = 0; k < nin; k++) { wg[k] += xs[k] * g; gxs[k] += w[k] * g; }
-                r--;
             }
-            for (; r >= 1; r -= 2) {
-                double g1 = grad[out + r], g0 = grad[out + r - 1];
-                double[] w1 = rows[first_row + r], w0 = rows[first_row + r - 1];
-                double[] wg1 = row_grads[first_row + r], wg0 = row_grads[first_row + r - 1];
+            for (; j < nl; j += 2) {
+                int r1 = live[j], r0 = live[j + 1];
+                double g1 = grad[out + r1], g0 = grad[out + r0];
+                double[] w1 = rows[first_row + r1], w0 = rows[first_row + r0];
+                double[] wg1 = row_grads[first_row + r1], wg0 = row_grads[first_row + r0];
                 for (int k = 0; k < nin; k++) {
                     double xk = xs[k];
                     wg1[k] += xk * g1;

@@ -241,6 +241,58 @@ class MicrogptOptimizedTest {
     }
 
     /**
+     * CHANGE 25: a product followed by a ReLU, as mlp_fc1: the rows whose output the ReLU turns off get the gradient 0
+     * and are left out of the backward pass. Against dot and relu nodes, values and gradients bit for bit: 1 to 9
+     * rows (odd and even numbers of rows left), all of them off, and rows whose output is infinite or NaN with the
+     * gradient 0, which must still reach the input's gradient (infinity times 0 is NaN).
+     */
+    @ParameterizedTest(name = "{0} rows of {1}, {2}")
+    @CsvSource({"1,4,random", "2,4,random", "3,5,random", "4,3,random", "5,6,random", "6,2,random", "7,5,random",
+            "8,4,random", "9,3,random", "5,4,all off", "4,4,all on", "6,4,infinite", "6,4,NaN", "7,3,infinite input"})
+    void productRowsThatGetNoGradientAreLeftOutWithTheSameBits(int nout, int nin, String kind) {
+        for (long seed = 1; seed <= 4; seed++) {
+            double[] x = inputs(nout * nin + nin, 20 + seed);
+            for (int o = 0; o < nout; o++)
+                for (int i = 0; i < nin; i++) {
+                    double xi = x[nout * nin + i];
+                    if (kind.equals("all off")) x[o * nin + i] = -Math.abs(x[o * nin + i]) * Math.signum(xi);
+                    if (kind.equals("all on")) x[o * nin + i] = Math.abs(x[o * nin + i]) * Math.signum(xi);
+                }
+            if (kind.equals("infinite")) x[2 * nin + 1] = -Math.signum(x[nout * nin + 1]) * Double.POSITIVE_INFINITY; // output -inf
+            if (kind.equals("NaN")) x[3 * nin] = Double.NaN;
+            if (kind.equals("infinite input")) x[nout * nin + 2] = Double.NEGATIVE_INFINITY;
+            microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
+            a.rows = new double[nout][];
+            a.row_grads = new double[nout][nin];
+            for (int o = 0; o < nout; o++) a.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
+            int xa = a.next();
+            for (int i = 0; i < nin; i++) a.leaf(x[nout * nin + i]);
+            for (double v : x) b.leaf(v);
+            int ya = a.relu(a.matvec(0, nout, xa), nout);
+            int dots = b.next();
+            for (int o = 0; o < nout; o++) b.dot(o * nin, nout * nin, nin);
+            int yb = b.next();
+            for (int o = 0; o < nout; o++) b.relu(dots + o);
+            int off = 0;
+            for (int o = 0; o < nout; o++) {
+                assertEquals(b.data[yb + o], a.data[ya + o], kind + ", seed " + seed + ": output " + o);
+                if (!(a.data[ya + o] > 0)) off++;
+            }
+            if (kind.equals("all off")) assertEquals(nout, off, "every row off");
+            if (kind.equals("all on")) assertEquals(0, off, "no row off");
+            a.backward(weighted(a, ya, nout));
+            b.backward(weighted(b, yb, nout));
+            for (int o = 0; o < nout; o++)
+                for (int k = 0; k < nin; k++)
+                    assertEquals(b.grad[o * nin + k], a.row_grads[o][k], kind + ", seed " + seed + ": row " + o + ", " + k);
+            for (int k = 0; k < nin; k++)
+                assertEquals(b.grad[nout * nin + k], a.grad[xa + k], kind + ", seed " + seed + ": input " + k);
+            if (kind.equals("infinite") || kind.equals("NaN")) // that row's output is off: its gradient is 0
+                assertTrue(Double.isNaN(a.grad[xa + (kind.equals("NaN") ? 0 : 1)]), "infinity or NaN times 0 reaches the input's gradient");
+        }
+    }
+
+    /**
      * CHANGE 21: the ReLU run's masks against the scalar node's branches, on the values where a mask could go
      * wrong: both zeros, infinities, NaN, the smallest and largest doubles of either sign; values and gradients
      * bit for bit (assertEquals on doubles tells 0.0 from -0.0).
