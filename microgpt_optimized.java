@@ -17,7 +17,7 @@
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
  * leaner. Same algorithm, same random numbers, same printed names; losses agree to ~1e-15.
  * Each optimization is marked where it happens with a `CHANGE n:` comment; docs/optimizations.md explains
- * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 and 17-19 are the ones the JVM rewards; 16 trains
+ * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 and 17-25 are the ones the JVM rewards; 16 trains
  * a step's documents on every core.
  * `diff microgpt.java microgpt_optimized.java` reads as the list of changes.
  */
