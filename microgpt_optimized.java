@@ -682,10 +682,11 @@ public class microgpt_optimized implements Callable<Integer> {
          * row first, as separate dot nodes would be visited; two rows at a time (after the top one if their number
          * is odd). Each row adds x * g to its gradients and its values * g to x's, in loops over whole arrays (x and
          * its gradient copied to xs and gxs) that C2 vectorizes: the same additions in the same order.
-         * CHANGE 25: a row whose output has the gradient 0 (where the ReLU after mlp_fc1 was off: about half of that
-         * product's rows) adds x * 0 and w * 0, which changes nothing: the row is left out. That holds when the
-         * output is finite, as then its row and x are finite (an infinity or NaN among them makes the sum one), and
-         * a gradient on this tape is never -0.0 (they start at +0.0 and only ever add: +0.0 + -0.0 is +0.0).
+         * CHANGE 25: a row whose output has the gradient 0 (where the ReLU after mlp_fc1 was off: half of that
+         * product's rows in a fresh model, most once it has trained) adds x * 0 and w * 0, which changes nothing: the
+         * row is left out. That holds when the output is finite, as then its row and x are finite (an infinity or
+         * NaN among them makes the sum one), and a gradient on this tape is never -0.0 (they start at +0.0 and only
+         * ever add: +0.0 + -0.0 is +0.0).
          */
         private int matvecBackward(int out, int nout, int x, int first_row) {
             int nin = rows[first_row].length, nl = 0;
