@@ -93,6 +93,23 @@ class MicrogptOptimizedTest {
         return x;
     }
 
+    /** A tape whose parameters are nout rows of nin values from x, and whose first nin nodes are x's last nin values. */
+    static microgpt_optimized.Tape productTape(double[] x, int nout, int nin) {
+        microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
+        t.rows = new double[nout][];
+        t.row_grads = new double[nout][nin];
+        for (int o = 0; o < nout; o++) t.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
+        for (int i = 0; i < nin; i++) t.leaf(x[nout * nin + i]);
+        return t;
+    }
+
+    /** A tape whose nodes are all of x's values (the same rows and input as productTape's, as nodes, for dot nodes). */
+    static microgpt_optimized.Tape leafTape(double[] x) {
+        microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
+        for (double v : x) t.leaf(v);
+        return t;
+    }
+
     /** Reduces a vector of `len` nodes from `v` to one node with fixed, distinct weights. */
     static int weighted(microgpt_optimized.Tape t, int v, int len) {
         int w = t.next();
@@ -189,13 +206,8 @@ class MicrogptOptimizedTest {
     @CsvSource({"1,5", "2,5", "3,5", "7,5", "1,1", "3,1", "36,36", "20,5", "13,64", "9,2", "8,3", "17,6", "16,7"})
     void matvecGradientsAndValuesEqualPlainDots(int nout, int nin) {
         double[] x = inputs(nout * nin + nin, 5);
-        microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
-        a.rows = new double[nout][];
-        a.row_grads = new double[nout][nin];
-        for (int o = 0; o < nout; o++) a.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
-        int xa = a.next();
-        for (int i = 0; i < nin; i++) a.leaf(x[nout * nin + i]);
-        for (double v : x) b.leaf(v);
+        microgpt_optimized.Tape a = productTape(x, nout, nin), b = leafTape(x);
+        int xa = 0;
         int ya = a.matvec(0, nout, xa);
         int yb = b.next();
         for (int o = 0; o < nout; o++) b.dot(o * nin, nout * nin, nin);
@@ -261,13 +273,8 @@ class MicrogptOptimizedTest {
             if (kind.equals("infinite")) x[2 * nin + 1] = -Math.signum(x[nout * nin + 1]) * Double.POSITIVE_INFINITY; // output -inf
             if (kind.equals("NaN")) x[3 * nin] = Double.NaN;
             if (kind.equals("infinite input")) x[nout * nin + 2] = Double.NEGATIVE_INFINITY;
-            microgpt_optimized.Tape a = new microgpt_optimized.Tape(8), b = new microgpt_optimized.Tape(8);
-            a.rows = new double[nout][];
-            a.row_grads = new double[nout][nin];
-            for (int o = 0; o < nout; o++) a.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
-            int xa = a.next();
-            for (int i = 0; i < nin; i++) a.leaf(x[nout * nin + i]);
-            for (double v : x) b.leaf(v);
+            microgpt_optimized.Tape a = productTape(x, nout, nin), b = leafTape(x);
+            int xa = 0;
             int ya = a.relu(a.matvec(0, nout, xa), nout);
             int dots = b.next();
             for (int o = 0; o < nout; o++) b.dot(o * nin, nout * nin, nin);
