@@ -77,8 +77,9 @@ public class StepPhases {
                 long t3 = System.nanoTime();
                 c += t0 - tc; f += t1 - t0; b += t2 - t1b; a += t3 - t2;
                 for (int p = 0; p < positions; p++) {
-                    macs += 12.0 * width * width + tok.vocab_size * width + 2.0 * width * (p + 1);
-                    attention += 2.0 * width * (p + 1);
+                    double scores = 2.0 * width * (p + 1); // the attention's: scores and outputs over p + 1 positions
+                    macs += 12.0 * width * width + tok.vocab_size * width + scores;
+                    attention += scores;
                 }
             }
             long[] parts = {c, f, b, a};
