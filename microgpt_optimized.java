@@ -267,6 +267,10 @@ public class microgpt_optimized implements Callable<Integer> {
         double[][][] cols;
         int version, cols_version = -1;
         private double[] ys = new double[0];
+        // CHANGE 26: finite[first_row]: every value of that matrix was finite when cols was made; nz, a product's
+        // inputs that are not zero
+        boolean[] finite = new boolean[0];
+        private int[] nz = new int[0];
 
         public Tape(int capacity) {
             data = new double[capacity]; grad = new double[capacity]; op = new byte[capacity];
@@ -437,6 +441,10 @@ public class microgpt_optimized implements Callable<Integer> {
          * x, each one node (a dot product), computed four rows at a time. Each row's sum is still
          * 0.0 + w0*x0 + w1*x1 + ... in that order, so every value is bit-for-bit what dot() gives; but four
          * independent sums are in flight at once, instead of one chain that waits for each addition to finish.
+         * CHANGE 26: from the transposed matrix, an input that is zero (mlp_fc2's, where the ReLU was off: half of
+         * them in a fresh model, most once it has trained) is left out. Its terms w * 0 are zeros, and adding a zero
+         * changes no sum here: a sum that starts at +0.0 is never -0.0 (only -0.0 + -0.0 is), and +0.0 + -0.0 is
+         * +0.0. That holds when w is finite (infinity times 0 is NaN), so only for a matrix whose values all are.
          */
         int matvec(int first_row, int nout, int x) {
             int out = run(MATVEC, nout, x, first_row, 0), nin = rows[first_row].length, o = 0;
@@ -446,17 +454,23 @@ public class microgpt_optimized implements Callable<Integer> {
             if (cols != null && cols_version == version) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
                 double[][] wT = cols[first_row];
                 if (ys.length < nout) ys = new double[nout];
+                if (nz.length < nin) nz = new int[nin];
                 double[] y = ys;
+                int[] in = nz;
                 Arrays.fill(y, 0, nout, 0.0);
-                int i = 0;
-                for (; i + 4 <= nin; i += 4) { // CHANGE 20: four inputs a pass, y read and written once for four: each y[k] the same sums
-                    double x0 = d[x + i], x1 = d[x + i + 1], x2 = d[x + i + 2], x3 = d[x + i + 3];
-                    double[] c0 = wT[i], c1 = wT[i + 1], c2 = wT[i + 2], c3 = wT[i + 3];
+                int n = 0; // CHANGE 26: the inputs that are not zero, if the matrix is finite (else all): see below
+                if (finite[first_row]) { for (int i = 0; i < nin; i++) if (d[x + i] != 0) in[n++] = i; }
+                else for (int i = 0; i < nin; i++) in[n++] = i;
+                int j = 0;
+                for (; j + 4 <= n; j += 4) { // CHANGE 20: four inputs a pass, y read and written once for four: each y[k] the same sums
+                    int i0 = in[j], i1 = in[j + 1], i2 = in[j + 2], i3 = in[j + 3];
+                    double x0 = d[x + i0], x1 = d[x + i1], x2 = d[x + i2], x3 = d[x + i3];
+                    double[] c0 = wT[i0], c1 = wT[i1], c2 = wT[i2], c3 = wT[i3];
                     for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
                 }
-                for (; i < nin; i++) {
-                    double xi = d[x + i];
-                    double[] c = wT[i];
+                for (; j < n; j++) {
+                    double xi = d[x + in[j]];
+                    double[] c = wT[in[j]];
                     for (int k = 0; k < nout; k++) y[k] += c[k] * xi;
                 }
                 System.arraycopy(y, 0, d, out, nout);
@@ -656,25 +670,32 @@ public class microgpt_optimized implements Callable<Integer> {
         void transpose(int first_row, int nout) {
             int nin = rows[first_row].length, o = 0;
             if (cols[first_row] == null) cols[first_row] = new double[nin][nout];
+            if (finite.length < rows.length) finite = new boolean[rows.length];
             double[][] t = cols[first_row], w = rows;
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0; // CHANGE 26: see finite below
             for (; o + 8 <= nout; o += 8) {
                 int r = first_row + o;
                 double[] w0 = w[r], w1 = w[r + 1], w2 = w[r + 2], w3 = w[r + 3], w4 = w[r + 4], w5 = w[r + 5], w6 = w[r + 6], w7 = w[r + 7];
                 for (int i = 0; i < nin; i++) {
                     double[] c = t[i];
-                    c[o] = w0[i]; c[o + 1] = w1[i]; c[o + 2] = w2[i]; c[o + 3] = w3[i];
-                    c[o + 4] = w4[i]; c[o + 5] = w5[i]; c[o + 6] = w6[i]; c[o + 7] = w7[i];
+                    double v0 = w0[i], v1 = w1[i], v2 = w2[i], v3 = w3[i], v4 = w4[i], v5 = w5[i], v6 = w6[i], v7 = w7[i];
+                    c[o] = v0; c[o + 1] = v1; c[o + 2] = v2; c[o + 3] = v3;
+                    c[o + 4] = v4; c[o + 5] = v5; c[o + 6] = v6; c[o + 7] = v7;
+                    s0 += v0; s1 += v1; s2 += v2; s3 += v3; s4 += v4; s5 += v5; s6 += v6; s7 += v7;
                 }
             }
             for (; o < nout; o++) {
                 double[] r = w[first_row + o];
-                for (int i = 0; i < nin; i++) t[i][o] = r[i];
+                for (int i = 0; i < nin; i++) { t[i][o] = r[i]; s0 += r[i]; }
             }
+            // CHANGE 26: a sum with an infinity or NaN in it is not finite; one that overflows is not either, which
+            // only keeps the zero inputs in (the same values, more work)
+            finite[first_row] = Double.isFinite(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)));
         }
 
         /** CHANGE 23: a worker's tape reads the columns of the tape whose parameters it shares, while they are current. */
         void sharesColumnsOf(Tape main) {
-            cols = main.cols; version = main.version; cols_version = main.cols_version;
+            cols = main.cols; version = main.version; cols_version = main.cols_version; finite = main.finite;
         }
 
         /**
