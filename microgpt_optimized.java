@@ -17,7 +17,7 @@
  * The same GPT as microgpt.java (and Karpathy's microgpt.py), trained and sampled far faster and
  * leaner. Same algorithm, same random numbers, same printed names; losses agree to ~1e-15.
  * Each optimization is marked where it happens with a `CHANGE n:` comment; docs/optimizations.md explains
- * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 and 17-25 are the ones the JVM rewards; 16 trains
+ * them. Changes 1-6 are those of microgpt_optimized.py; 7-15 and 17-26 are the ones the JVM rewards; 16 trains
  * a step's documents on every core.
  * `diff microgpt.java microgpt_optimized.java` reads as the list of changes.
  */
@@ -268,9 +268,10 @@ public class microgpt_optimized implements Callable<Integer> {
         int version, cols_version = -1;
         private double[] ys = new double[0];
         // CHANGE 26: finite[first_row]: every value of that matrix was finite when cols was made; nz, a product's
-        // inputs that are not zero
+        // inputs that are not zero; relu_out, the first node of the last ReLU's outputs (-1: none since reset)
         boolean[] finite = new boolean[0];
         private int[] nz = new int[0];
+        int relu_out = -1;
 
         public Tape(int capacity) {
             data = new double[capacity]; grad = new double[capacity]; op = new byte[capacity];
@@ -289,6 +290,7 @@ public class microgpt_optimized implements Callable<Integer> {
         void reset() {
             Arrays.fill(grad, 0, size, 0.0);
             size = 0; gatherSize = 0; savedSize = 0;
+            relu_out = -1; // CHANGE 26
         }
 
         /** Records a node: its value, and (with gradients on) its op and the operands that op uses. */
@@ -408,6 +410,7 @@ public class microgpt_optimized implements Callable<Integer> {
             int out = run(RELU_V, len, x, 0, 0);
             double[] d = data;
             for (int i = 0; i < len; i++) d[out + i] = Double.longBitsToDouble(Double.doubleToRawLongBits(d[x + i]) & positive(d[x + i])); // CHANGE 21
+            relu_out = out; // CHANGE 26
             return out;
         }
 
@@ -445,6 +448,7 @@ public class microgpt_optimized implements Callable<Integer> {
          * them in a fresh model, most once it has trained) is left out. Its terms w * 0 are zeros, and adding a zero
          * changes no sum here: a sum that starts at +0.0 is never -0.0 (only -0.0 + -0.0 is), and +0.0 + -0.0 is
          * +0.0. That holds when w is finite (infinity times 0 is NaN), so only for a matrix whose values all are.
+         * Only a ReLU's outputs are looked at: other inputs are seldom zero, and looking costs time.
          */
         int matvec(int first_row, int nout, int x) {
             int out = run(MATVEC, nout, x, first_row, 0), nin = rows[first_row].length, o = 0;
@@ -458,8 +462,8 @@ public class microgpt_optimized implements Callable<Integer> {
                 double[] y = ys;
                 int[] in = nz;
                 Arrays.fill(y, 0, nout, 0.0);
-                int n = 0; // CHANGE 26: the inputs that are not zero, if the matrix is finite (else all): see below
-                if (finite[first_row]) { for (int i = 0; i < nin; i++) if (d[x + i] != 0) in[n++] = i; }
+                int n = 0; // CHANGE 26: of a ReLU's outputs, those that are not zero, if the matrix is finite; else all
+                if (x == relu_out && finite[first_row]) for (int i = 0; i < nin; i++) { in[n] = i; n += d[x + i] != 0 ? 1 : 0; }
                 else for (int i = 0; i < nin; i++) in[n++] = i;
                 int j = 0;
                 for (; j + 4 <= n; j += 4) { // CHANGE 20: four inputs a pass, y read and written once for four: each y[k] the same sums

@@ -11,7 +11,8 @@
  *   forward   the products' fixed-order sums from the transposed matrices (four inputs a pass over the outputs, in
  *             SIMD lanes: changes 19, 20, 23), attention (four fixed-order dots at a time, scalar: change 22),
  *             normalisation, the loss; bound: the products' multiply-adds at the rate of that loop over as many
- *             outputs as the width, the attention's at the rate of four fixed-order sums;
+ *             outputs as the width, less those of mlp_fc2's inputs that the ReLU made zero (change 26 leaves
+ *             them out), the attention's at the rate of four fixed-order sums;
  *   backward  the products' loops (SIMD lanes, change 17) and the rest of the tape in reverse; bound: its
  *             multiply-adds at the vectorized rate of a[k] += b[k] * s over arrays as long as the width, less
  *             those of mlp_fc1's rows whose ReLU was off (change 25 leaves them out: counted on the tape);
@@ -90,13 +91,15 @@ public class StepPhases {
         off /= STEPS;
         double columns = MulAddBound.median(ns[0]), forward = MulAddBound.median(ns[1]), backward = MulAddBound.median(ns[2]);
         double adamNs = MulAddBound.median(ns[3]);
-        double fwdBound = (macs - attention) * MulAddBound.transposedSum(width) + attention * MulAddBound.fixedOrderSum(width);
+        double zeros = off / 2; // the forward's left out: a width of mlp_fc2's for each input the ReLU made zero (change 26)
+        double fwdBound = (macs - attention - zeros) * MulAddBound.transposedSum(width) + attention * MulAddBound.fixedOrderSum(width);
         double bwdBound = (2 * macs - off) * MulAddBound.vectorMulAdd(width);
         double adamBound = model.num_params * MulAddBound.adamArithmetic(width);
         System.out.printf(Locale.ROOT, "%n%d wide: %.2f M multiply-adds a step forward (%.1f positions on average), %d parameters;"
-                + " the backward leaves out %.0f%% of its %.2f M (mlp_fc1's rows after a ReLU that was off)%n",
+                + " the ReLU's zeros leave out %.0f%% of them (mlp_fc2's inputs) and %.0f%% of the backward's %.2f M"
+                + " (mlp_fc1's rows)%n",
                 width, macs / 1e6, macs / (12.0 * width * width + tok.vocab_size * width + width), model.num_params,
-                100 * off / (2 * macs), 2 * macs / 1e6);
+                100 * zeros / macs, 100 * off / (2 * macs), 2 * macs / 1e6);
         System.out.printf(Locale.ROOT, "%-9s %12s %12s %10s%n", "part", "MOD (us)", "bound (us)", "of bound");
         row("columns", columns, 0);
         row("forward", forward, fwdBound);

@@ -300,15 +300,17 @@ class MicrogptOptimizedTest {
     }
 
     /**
-     * CHANGE 26: a product from its transposed matrix leaves out the inputs that are zero (mlp_fc2's, after the ReLU).
-     * Against dot nodes over the same numbers, bit for bit, with gradients off and on (the backward reads the rows): 1 to
-     * 16 inputs (four a pass and the rest), about half of them zero, none, all, zeros of either sign; and the cases
-     * where a zero input must stay in: an infinite or NaN weight in its column (times 0 it is NaN), and a matrix
-     * whose values are finite but whose sum overflows (taken as not finite: all inputs, the same values).
+     * CHANGE 26: a product from its transposed matrix leaves out the inputs that are zero, when they are a ReLU's
+     * outputs (mlp_fc2's). Against dot nodes over the same numbers, bit for bit, with gradients off and on (the
+     * backward reads the rows): 1 to 16 inputs (four a pass and the rest), about half of them zero, none, all, zeros
+     * of either sign (the inputs taken as a ReLU's, so that any value can be tried), a real ReLU's outputs; and
+     * the cases where a zero input must stay in: an infinite or NaN weight in its column (times 0 it is NaN), and
+     * a matrix whose values are finite but whose sum overflows (taken as not finite: all inputs, the same values).
      */
     @ParameterizedTest(name = "{0} rows of {1}, {2}")
     @CsvSource({"1,1,random", "3,2,random", "8,5,random", "13,9,random", "9,16,random", "5,7,all zero", "5,7,none zero",
-            "6,9,negative zeros", "6,9,infinite weight", "6,9,NaN weight", "6,9,NaN input", "6,9,overflowing sum"})
+            "6,9,negative zeros", "7,10,after a ReLU", "6,9,infinite weight", "6,9,NaN weight", "6,9,NaN input",
+            "6,9,overflowing sum"})
     void transposedProductsLeaveOutTheInputsThatAreZero(int nout, int nin, String kind) {
         for (long seed = 1; seed <= 4; seed++) {
             double[] x = inputs(nout * nin + nin, 40 + seed);
@@ -316,31 +318,45 @@ class MicrogptOptimizedTest {
             for (int i = 0; i < nin; i++) {
                 boolean zero = kind.equals("all zero") || (!kind.equals("none zero") && (x[in + i] < 0 || i == nin / 2));
                 if (zero) x[in + i] = kind.equals("negative zeros") ? -0.0 : 0.0;
+                if (kind.equals("after a ReLU")) x[in + i] = zero ? -Math.abs(x[in + i]) - 0.5 : Math.abs(x[in + i]);
             }
             int z = nin / 2; // an input that is zero, but in those two cases
             if (kind.equals("infinite weight")) x[2 * nin + z] = Double.NEGATIVE_INFINITY;
             if (kind.equals("NaN weight")) x[3 * nin + z] = Double.NaN;
             if (kind.equals("NaN input")) x[in + z] = Double.NaN;
             if (kind.equals("overflowing sum")) for (int k = 0; k < in; k++) x[k] = 1e307 * (1 + k % 3); // 54 of them: about 1.1e309
+            boolean relu = kind.equals("after a ReLU");
             microgpt_optimized.Tape a = productTape(x, nout, nin), b = leafTape(x);
-            int yb = b.next();
-            for (int o = 0; o < nout; o++) b.dot(o * nin, in, nin);
+            int xb = relu ? b.relu(in, nin) : in, yb = b.next();
+            for (int o = 0; o < nout; o++) b.dot(o * nin, xb, nin);
             a.grad_enabled = false;
             a.cols = new double[nout][][];
             a.transpose(0, nout);
             a.cols_version = a.version;
             assertEquals(!kind.matches("infinite weight|NaN weight|overflowing sum"), a.finite[0], kind + ": the matrix is finite");
-            int yt = a.matvec(0, nout, 0);
+            int xa = relu ? a.relu(0, nin) : 0;
+            if (relu) assertEquals(xa, a.relu_out, "the tape knows a ReLU's outputs");
+            a.relu_out = xa; // the input taken as a ReLU's
+            int yt = a.matvec(0, nout, xa);
             for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], a.data[yt + o], kind + ", seed " + seed + ": output " + o);
-            if (kind.equals("infinite weight") || kind.equals("NaN weight"))
-                assertTrue(Double.isNaN(a.data[yt + (kind.equals("NaN weight") ? 3 : 2)]), "an infinite or NaN weight times a zero input is NaN");
+            if (kind.equals("infinite weight") || kind.equals("NaN weight")) {
+                int o = kind.equals("NaN weight") ? 3 : 2;
+                assertTrue(Double.isNaN(a.data[yt + o]), "an infinite or NaN weight times a zero input is NaN");
+                a.finite[0] = true; // were the matrix taken as finite, the zero input would be left out, and the NaN with it
+                a.relu_out = xa;
+                int y2 = a.matvec(0, nout, xa);
+                assertFalse(Double.isNaN(a.data[y2 + o]), "the zero input is left out");
+                a.finite[0] = false;
+            }
 
             microgpt_optimized.Tape c = new microgpt_optimized.Tape(8); // gradients on, as in training (CHANGE 23)
             c.rows = a.rows;
             c.row_grads = new double[nout][nin];
             c.sharesColumnsOf(a);
             for (int i = 0; i < nin; i++) c.leaf(x[in + i]);
-            int yc = c.matvec(0, nout, 0);
+            int xc = relu ? c.relu(0, nin) : 0;
+            c.relu_out = xc;
+            int yc = c.matvec(0, nout, xc);
             for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], c.data[yc + o], kind + ", seed " + seed + ": output " + o + ", gradients on");
             c.backward(weighted(c, yc, nout));
             b.backward(weighted(b, yb, nout));
