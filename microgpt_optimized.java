@@ -458,26 +458,15 @@ public class microgpt_optimized implements Callable<Integer> {
             if (cols != null && cols_version == version) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
                 double[][] wT = cols[first_row];
                 if (ys.length < nout) ys = new double[nout];
-                if (nz.length < nin) nz = new int[nin];
-                double[] y = ys;
-                int[] in = nz;
-                Arrays.fill(y, 0, nout, 0.0);
-                int n = 0; // CHANGE 26: of a ReLU's outputs, those that are not zero, if the matrix is finite; else all
-                if (x == relu_out && finite[first_row]) for (int i = 0; i < nin; i++) { in[n] = i; n += d[x + i] != 0 ? 1 : 0; }
-                else for (int i = 0; i < nin; i++) in[n++] = i;
-                int j = 0;
-                for (; j + 4 <= n; j += 4) { // CHANGE 20: four inputs a pass, y read and written once for four: each y[k] the same sums
-                    int i0 = in[j], i1 = in[j + 1], i2 = in[j + 2], i3 = in[j + 3];
-                    double x0 = d[x + i0], x1 = d[x + i1], x2 = d[x + i2], x3 = d[x + i3];
-                    double[] c0 = wT[i0], c1 = wT[i1], c2 = wT[i2], c3 = wT[i3];
-                    for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
-                }
-                for (; j < n; j++) {
-                    double xi = d[x + in[j]];
-                    double[] c = wT[in[j]];
-                    for (int k = 0; k < nout; k++) y[k] += c[k] * xi;
-                }
-                System.arraycopy(y, 0, d, out, nout);
+                Arrays.fill(ys, 0, nout, 0.0);
+                if (x == relu_out && finite[first_row]) { // CHANGE 26: the ReLU's outputs that are not zero
+                    if (nz.length < nin) nz = new int[nin];
+                    int[] in = nz;
+                    int n = 0;
+                    for (int i = 0; i < nin; i++) { in[n] = i; n += d[x + i] != 0 ? 1 : 0; }
+                    sums(ys, nout, d, x, wT, in, n);
+                } else sums(ys, nout, d, x, wT, nin);
+                System.arraycopy(ys, 0, d, out, nout);
                 return out;
             }
             for (; o + 4 <= nout; o += 4) {
@@ -664,6 +653,40 @@ public class microgpt_optimized implements Callable<Integer> {
                     case MATVEC: i = matvecBackward(i - n[i] + 1, n[i], x, y); break; // CHANGE 17
                     default: break; // LEAF (inputs, constants) and PART (done at the end of its run)
                 }
+            }
+        }
+
+        /** CHANGE 19, 20: y[k] += c[i][k] * x[xo + i] for i from 0 to n, four i a pass (each y[k] the same sums). */
+        private static void sums(double[] y, int nout, double[] x, int xo, double[][] c, int n) {
+            int i = 0;
+            for (; i + 4 <= n; i += 4) { // y read and written once for four inputs
+                double x0 = x[xo + i], x1 = x[xo + i + 1], x2 = x[xo + i + 2], x3 = x[xo + i + 3];
+                double[] c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3];
+                for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
+            }
+            for (; i < n; i++) {
+                double xi = x[xo + i];
+                double[] ci = c[i];
+                for (int k = 0; k < nout; k++) y[k] += ci[k] * xi;
+            }
+        }
+
+        /**
+         * CHANGE 26: the same sums over the inputs in[0..n) only, in that order. A loop of its own: reading every
+         * input through such a list made the products whose inputs are never zero slower.
+         */
+        private static void sums(double[] y, int nout, double[] x, int xo, double[][] c, int[] in, int n) {
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                int i0 = in[j], i1 = in[j + 1], i2 = in[j + 2], i3 = in[j + 3];
+                double x0 = x[xo + i0], x1 = x[xo + i1], x2 = x[xo + i2], x3 = x[xo + i3];
+                double[] c0 = c[i0], c1 = c[i1], c2 = c[i2], c3 = c[i3];
+                for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
+            }
+            for (; j < n; j++) {
+                double xi = x[xo + in[j]];
+                double[] ci = c[in[j]];
+                for (int k = 0; k < nout; k++) y[k] += ci[k] * xi;
             }
         }
 
