@@ -458,15 +458,29 @@ public class microgpt_optimized implements Callable<Integer> {
             if (cols != null && cols_version == version) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
                 double[][] wT = cols[first_row];
                 if (ys.length < nout) ys = new double[nout];
-                Arrays.fill(ys, 0, nout, 0.0);
+                double[] y = ys;
+                Arrays.fill(y, 0, nout, 0.0);
                 if (x == relu_out && finite[first_row]) { // CHANGE 26: the ReLU's outputs that are not zero
                     if (nz.length < nin) nz = new int[nin];
                     int[] in = nz;
                     int n = 0;
                     for (int i = 0; i < nin; i++) { in[n] = i; n += d[x + i] != 0 ? 1 : 0; }
-                    sums(ys, nout, d, x, wT, in, n);
-                } else sums(ys, nout, d, x, wT, nin);
-                System.arraycopy(ys, 0, d, out, nout);
+                    sums(y, nout, d, x, wT, in, n);
+                    System.arraycopy(y, 0, d, out, nout);
+                    return out;
+                }
+                int i = 0;
+                for (; i + 4 <= nin; i += 4) { // CHANGE 20: four inputs a pass, y read and written once for four: each y[k] the same sums
+                    double x0 = d[x + i], x1 = d[x + i + 1], x2 = d[x + i + 2], x3 = d[x + i + 3];
+                    double[] c0 = wT[i], c1 = wT[i + 1], c2 = wT[i + 2], c3 = wT[i + 3];
+                    for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
+                }
+                for (; i < nin; i++) {
+                    double xi = d[x + i];
+                    double[] c = wT[i];
+                    for (int k = 0; k < nout; k++) y[k] += c[k] * xi;
+                }
+                System.arraycopy(y, 0, d, out, nout);
                 return out;
             }
             for (; o + 4 <= nout; o += 4) {
@@ -656,24 +670,9 @@ public class microgpt_optimized implements Callable<Integer> {
             }
         }
 
-        /** CHANGE 19, 20: y[k] += c[i][k] * x[xo + i] for i from 0 to n, four i a pass (each y[k] the same sums). */
-        private static void sums(double[] y, int nout, double[] x, int xo, double[][] c, int n) {
-            int i = 0;
-            for (; i + 4 <= n; i += 4) { // y read and written once for four inputs
-                double x0 = x[xo + i], x1 = x[xo + i + 1], x2 = x[xo + i + 2], x3 = x[xo + i + 3];
-                double[] c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3];
-                for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
-            }
-            for (; i < n; i++) {
-                double xi = x[xo + i];
-                double[] ci = c[i];
-                for (int k = 0; k < nout; k++) y[k] += ci[k] * xi;
-            }
-        }
-
         /**
-         * CHANGE 26: the same sums over the inputs in[0..n) only, in that order. A loop of its own: reading every
-         * input through such a list made the products whose inputs are never zero slower.
+         * CHANGE 26: matvec's sums from the transposed matrix over the inputs in[0..n) only, in that order. A loop of
+         * its own: reading every input through such a list made the products whose inputs are never zero slower.
          */
         private static void sums(double[] y, int nout, double[] x, int xo, double[][] c, int[] in, int n) {
             int j = 0;
