@@ -460,15 +460,7 @@ public class microgpt_optimized implements Callable<Integer> {
                 if (ys.length < nout) ys = new double[nout];
                 double[] y = ys;
                 Arrays.fill(y, 0, nout, 0.0);
-                if (x == relu_out && finite[first_row]) { // CHANGE 26: the ReLU's outputs that are not zero
-                    if (nz.length < nin) nz = new int[nin];
-                    int[] in = nz;
-                    int n = 0;
-                    for (int i = 0; i < nin; i++) { in[n] = i; n += d[x + i] != 0 ? 1 : 0; }
-                    sums(y, nout, d, x, wT, in, n);
-                    System.arraycopy(y, 0, d, out, nout);
-                    return out;
-                }
+                if (x == relu_out && finite[first_row]) return nonzeroSums(out, nout, x, wT, nin); // CHANGE 26
                 int i = 0;
                 for (; i + 4 <= nin; i += 4) { // CHANGE 20: four inputs a pass, y read and written once for four: each y[k] the same sums
                     double x0 = d[x + i], x1 = d[x + i + 1], x2 = d[x + i + 2], x3 = d[x + i + 3];
@@ -671,22 +663,30 @@ public class microgpt_optimized implements Callable<Integer> {
         }
 
         /**
-         * CHANGE 26: matvec's sums from the transposed matrix over the inputs in[0..n) only, in that order. A loop of
-         * its own: reading every input through such a list made the products whose inputs are never zero slower.
+         * CHANGE 26: matvec's sums from the transposed matrix wT over the ReLU's outputs from node x that are not
+         * zero, in order. A method of its own: in matvec, and reading every input through such a list, it made the
+         * products whose inputs are never zero slower.
          */
-        private static void sums(double[] y, int nout, double[] x, int xo, double[][] c, int[] in, int n) {
+        private int nonzeroSums(int out, int nout, int x, double[][] c, int nin) {
+            if (nz.length < nin) nz = new int[nin];
+            double[] d = data, y = ys;
+            int[] in = nz;
+            int n = 0;
+            for (int i = 0; i < nin; i++) { in[n] = i; n += d[x + i] != 0 ? 1 : 0; }
             int j = 0;
             for (; j + 4 <= n; j += 4) {
                 int i0 = in[j], i1 = in[j + 1], i2 = in[j + 2], i3 = in[j + 3];
-                double x0 = x[xo + i0], x1 = x[xo + i1], x2 = x[xo + i2], x3 = x[xo + i3];
+                double x0 = d[x + i0], x1 = d[x + i1], x2 = d[x + i2], x3 = d[x + i3];
                 double[] c0 = c[i0], c1 = c[i1], c2 = c[i2], c3 = c[i3];
                 for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
             }
             for (; j < n; j++) {
-                double xi = x[xo + in[j]];
+                double xi = d[x + in[j]];
                 double[] ci = c[in[j]];
                 for (int k = 0; k < nout; k++) y[k] += ci[k] * xi;
             }
+            System.arraycopy(y, 0, d, out, nout);
+            return out;
         }
 
         /**
