@@ -667,7 +667,7 @@ public class microgpt_optimized implements Callable<Integer> {
          * zero, in order. A method of its own: in matvec, and reading every input through such a list, it made the
          * products whose inputs are never zero slower.
          */
-        private int nonzeroSums(int out, int nout, int x, double[][] c, int nin) {
+        private int nonzeroSums(int out, int nout, int x, double[][] wT, int nin) {
             if (nz.length < nin) nz = new int[nin];
             double[] d = data, y = ys;
             int[] in = nz;
@@ -677,12 +677,12 @@ public class microgpt_optimized implements Callable<Integer> {
             for (; j + 4 <= n; j += 4) {
                 int i0 = in[j], i1 = in[j + 1], i2 = in[j + 2], i3 = in[j + 3];
                 double x0 = d[x + i0], x1 = d[x + i1], x2 = d[x + i2], x3 = d[x + i3];
-                double[] c0 = c[i0], c1 = c[i1], c2 = c[i2], c3 = c[i3];
+                double[] c0 = wT[i0], c1 = wT[i1], c2 = wT[i2], c3 = wT[i3];
                 for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
             }
             for (; j < n; j++) {
                 double xi = d[x + in[j]];
-                double[] ci = c[in[j]];
+                double[] ci = wT[in[j]];
                 for (int k = 0; k < nout; k++) y[k] += ci[k] * xi;
             }
             System.arraycopy(y, 0, d, out, nout);
