@@ -31,6 +31,7 @@ import java.util.*;
 
 public class StepPhases {
     static final int BLOCK = 64, HEADS = 4, STEPS = 200, WARM = 4, ROUNDS = 7;
+    static final long WARM_NS = 2_000_000_000L; // warm-up: at least WARM rounds and this long (four rounds at 16 wide end before C2 is done)
 
     public static void main(String... args) throws Exception {
         String[] widths = args.length > 0 ? args : new String[]{"16", "64", "128"};
@@ -44,7 +45,7 @@ public class StepPhases {
         new PyRandom(42).shuffle(docs);
         System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
                 + Runtime.getRuntime().availableProcessors() + " cores; block " + BLOCK + ", " + HEADS + " heads, " + STEPS
-                + " steps a round, median of " + ROUNDS + " rounds after " + WARM);
+                + " steps a round, median of " + ROUNDS + " rounds after " + WARM + " or more (" + WARM_NS / 1_000_000_000 + " s at least)");
         for (String w : widths) phases(Integer.parseInt(w), docs);
     }
 
@@ -57,7 +58,9 @@ public class StepPhases {
         double[][] ns = new double[4][ROUNDS];
         double macs = 0, attention = 0; // multiply-adds forward per step, all and the attention's (the backward does twice these)
         double off = 0; // the backward's multiply-adds left out: mlp_fc1's rows whose ReLU was off (change 25)
+        long warmed = System.nanoTime() + WARM_NS;
         for (int round = -WARM; round < ROUNDS; round++) {
+            if (round == 0 && System.nanoTime() < warmed) round = -1; // one more round of warm-up
             long c = 0, f = 0, b = 0, a = 0;
             macs = 0; attention = 0; off = 0;
             for (int step = 0; step < STEPS; step++) {
