@@ -100,6 +100,36 @@ class SupportTest {
         assertEquals(python, Python.repr(x));
     }
 
+    @ParameterizedTest
+    @CsvSource({"1.03125,1.0312", "1.09375,1.0938", "-2.5,-2.5000", "-1e-05,-0.0000", "-0.0,-0.0000", "-5e-05,-0.0001",
+                "5e-324,0.0000", "0.99995,1.0000", "123.45675,123.4567", "2.00005,2.0000", "9.2e14,920000000000000.0000",
+                "922337203685477.5,922337203685477.5000", "1e15,1000000000000000.0000", "-Infinity,-inf",
+                "4503599627370496.0,4503599627370496.0000"})
+    void percent4fPrintsWhatPythonPrints(double x, String python) { // the right column: CPython 3.11's format(x, '.4f')
+        assertEquals(python, Python.format4f(x));
+    }
+
+    @Test
+    void percent4fRoundsTheExactBinaryValueHalfToEven() { // against BigDecimal, which format4f leaves for |x| >= ~9e14
+        Random r = new Random(4);
+        for (int i = 0; i < 300_000; i++) {
+            double x = switch (i % 3) {
+                case 0 -> Math.scalb(r.nextDouble(), r.nextInt(80) - 40); // every scale, 2^-40 to 2^40
+                case 1 -> (r.nextInt(2_000_000) + 0.5) / 10_000 * (1 + (r.nextInt(3) - 1) * 0x1p-52); // near ties
+                default -> (r.nextLong() >> r.nextInt(64)) * 0x1p-20; // ties: multiples of 2^-20, to 2^43
+            };
+            double v = r.nextBoolean() ? -x : x;
+            String s = new java.math.BigDecimal(v).setScale(4, java.math.RoundingMode.HALF_EVEN).toPlainString();
+            if (v < 0 && !s.startsWith("-") || Double.doubleToRawLongBits(v) == Long.MIN_VALUE) s = "-" + s;
+            assertEquals(s, Python.format4f(v), () -> "x = " + v);
+        }
+        assertEquals("0.0000", Python.format4f(Double.MIN_VALUE));
+        assertEquals("179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878"
+                + "17154045895351438246423432132688946418276846754670353751698604991057655128207624549009038932894407586"
+                + "85084551339423045832369032229481658085593321233482747978262041447231687381771809192998812504040261841"
+                + "24858368.0000", Python.format4f(Double.MAX_VALUE));
+    }
+
     // ---- The bundled names.txt: the default input, written without the network -----------------
 
     @Test
