@@ -32,7 +32,7 @@ public final class Python {
     /**
      * f"{x:.4f}": Python rounds the exact binary value half to even; String.format would not. x is m * 2^e
      * exactly, so x * 10^4 is m * 625 * 2^(e + 4), with m * 625 below 2^63: a shift of a long, rounded half to
-     * even on the bits shifted out. The loss line prints this once a step, and BigDecimal took ~15-20 ms of a
+     * even on the bits shifted out. The loss line prints this once a step, and BigDecimal took 14-20 ms of a
      * default run's thousand calls before the JIT had compiled it; it is left for |x| from 2^63 / 10^4 (~9e14) on.
      */
     public static String format4f(double x) {

@@ -116,7 +116,7 @@ class SupportTest {
             double x = switch (i % 3) {
                 case 0 -> Math.scalb(r.nextDouble(), r.nextInt(80) - 40); // every scale, 2^-40 to 2^40
                 case 1 -> (r.nextInt(2_000_000) + 0.5) / 10_000 * (1 + (r.nextInt(3) - 1) * 0x1p-52); // near ties
-                default -> (r.nextLong() >> r.nextInt(64)) * 0x1p-20; // ties: multiples of 2^-20, to 2^43
+                default -> (2 * (r.nextLong() >>> (14 + r.nextInt(50))) + 1) * 0x1p-5; // ties: x * 10^4 = n + 1/2, to 2^46
             };
             double v = r.nextBoolean() ? -x : x;
             String s = new java.math.BigDecimal(v).setScale(4, java.math.RoundingMode.HALF_EVEN).toPlainString();
