@@ -294,8 +294,7 @@ abstract class CliContract {
         cmd.addAll(List.of(extraPart));
         cmd.addAll(List.of("--loss-log", part.toString(), "--save", ck.toString(), "--save-every", "" + Math.max(1, n / 1000)));
         Process p = new ProcessBuilder(cmd).redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.exists(ck) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+        TestSupport.awaitWhileAlive(p, () -> Files.exists(ck));
         p.destroy(); // SIGTERM
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
         String err = Files.readString(tmp.resolve("err.txt"));
@@ -355,8 +354,7 @@ abstract class CliContract {
         List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
                 mainClass(), "--input", tiny(), "--steps", "10000000", "--loss-log", tmp.resolve("l.csv").toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (TestSupport.listing(tmp).isEmpty() && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+        TestSupport.awaitWhileAlive(p, () -> !TestSupport.listing(tmp).isEmpty());
         assertTrue(TestSupport.listing(tmp).stream().anyMatch(f -> f.startsWith("l.csv.") && f.endsWith(".part")), "training, its log open");
         p.destroy(); // SIGTERM
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));

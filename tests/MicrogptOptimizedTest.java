@@ -675,8 +675,7 @@ class MicrogptOptimizedTest {
         Process p = asShipped(tmp, TestSupport.concat(longRun, "--save", ck.toString(), "--save-every", "20"));
         ProcessHandle second = secondJvm(p);
         try {
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (!Files.exists(ck) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+            TestSupport.awaitWhileAlive(p, () -> Files.exists(ck));
             p.destroy(); // SIGTERM to the first JVM: passed on, the second saves the run and says how to resume it
             assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
             String err = Files.readString(tmp.resolve("err.txt"));
@@ -770,8 +769,7 @@ class MicrogptOptimizedTest {
                 microgpt_optimized.class.getName(), "--input", TestSupport.tinyNames().toString(), "--steps", "200000", "--save", ck.toString(),
                 "--save-every", "25");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.exists(ck) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+        TestSupport.awaitWhileAlive(p, () -> Files.exists(ck));
         Thread.sleep(200);
         p.destroyForcibly(); // SIGKILL: no hook runs
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));

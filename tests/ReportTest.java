@@ -144,8 +144,7 @@ class ReportTest {
                 "--steps", "1000000", "--report", page.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("out.txt").toFile()).start();
         // stopped once it has printed a step (a fixed wait could end before training on a busy machine)
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.readString(tmp.resolve("out.txt")).contains("| loss") && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+        TestSupport.awaitWhileAlive(p, () -> Files.readString(tmp.resolve("out.txt")).contains("| loss"));
         p.destroy();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         String out = Files.readString(tmp.resolve("out.txt"));

@@ -162,6 +162,15 @@ final class TestSupport {
         assertEquals(samplesOf(whole.out()), samplesOf(resumed.out()));
     }
 
+    /** A condition on files that a running process writes. */
+    interface Condition { boolean holds() throws IOException; }
+
+    /** Waits, looking every 5 ms, until the condition holds, the process has ended, or a minute has passed. */
+    static void awaitWhileAlive(Process p, Condition ready) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!ready.holds() && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+    }
+
     /** Names of the files in dir, to check that a failed run left nothing behind. */
     static Set<String> listing(Path dir) throws IOException {
         try (var s = Files.list(dir)) {
