@@ -144,8 +144,8 @@ public class bench_compare implements Callable<Integer> {
         BenchSettings settings = settings();
         Path data = input != null ? input : Path.of(TrainingRun.DEFAULT_INPUT);
         TrainingRun.readInput(data, input == null); // fail (or write input.txt) once, here, not in every child
-        Path jsonTmp = json == null ? null : outputTarget("--json", json, "results.json");
-        Path reportTmp = report == null ? null : outputTarget("--report", report, "report.html");
+        Cli.Temp jsonTmp = json == null ? null : outputTarget("--json", json, "results.json");
+        Cli.Temp reportTmp = report == null ? null : outputTarget("--report", report, "report.html");
         try {
             int total = selected.stream().mapToInt(a -> a.variants.size()).sum();
             List<Row> rows = new ArrayList<>();
@@ -167,16 +167,19 @@ public class bench_compare implements Callable<Integer> {
             out.flush();
             // both files written whole before either is renamed into place: a kill leaves both of this run, or
             // both of the last (or, in the instant between the renames, only the JSON new)
-            if (jsonTmp != null) Files.writeString(jsonTmp, JsonResults.toJson(settings, rows, ratios), StandardCharsets.UTF_8);
-            if (reportTmp != null) Files.writeString(reportTmp, HtmlReport.html(settings, rows, ratios), StandardCharsets.UTF_8);
-            if (jsonTmp != null) Cli.moveIntoPlace(jsonTmp, json);
-            if (reportTmp != null) Cli.moveIntoPlace(reportTmp, report);
+            if (jsonTmp != null) jsonTmp.writeAndClose(JsonResults.toJson(settings, rows, ratios));
+            if (reportTmp != null) reportTmp.writeAndClose(HtmlReport.html(settings, rows, ratios));
+            if (jsonTmp != null) Cli.moveIntoPlace(jsonTmp.path(), json);
+            if (reportTmp != null) Cli.moveIntoPlace(reportTmp.path(), report);
             long failed = rows.stream().filter(r -> !r.ok()).count();
             if (failed > 0) Cli.stderr().println("bench-compare: " + failed + " of " + rows.size() + " rows failed (see above)");
             return failed == 0 ? 0 : 1;
         } finally {
-            if (jsonTmp != null) Files.deleteIfExists(jsonTmp);
-            if (reportTmp != null) Files.deleteIfExists(reportTmp);
+            for (Cli.Temp tmp : new Cli.Temp[] {jsonTmp, reportTmp}) {
+                if (tmp == null) continue;
+                tmp.out().close();
+                Files.deleteIfExists(tmp.path());
+            }
         }
     }
 
@@ -197,7 +200,7 @@ public class bench_compare implements Callable<Integer> {
     }
 
     /** Checks that an output file can be written, before any benchmark runs; returns a temporary file beside it. */
-    static Path outputTarget(String option, Path target, String example) {
+    static Cli.Temp outputTarget(String option, Path target, String example) {
         Cli.checkOutput(option, target, example);
         try {
             return Cli.tempBeside(target); // deleted on exit if not renamed into place

@@ -1,11 +1,15 @@
 package mgpt;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -124,28 +128,41 @@ public final class Cli {
      * (tempBeside), then renamed into place (moveIntoPlace), readable by all (rw-r--r--; a temporary file is
      * created readable by its owner only).
      */
-    static Path tempBeside(Path target) throws IOException {
-        // NAME.<pid>.<n>.part, created new: Files.createTempFile's random names cost ~27 ms the first time (SecureRandom)
+    record Temp(Path path, OutputStream out) {
+        /** Writes text (UTF-8) and closes the file. */
+        void writeAndClose(String text) throws IOException {
+            try (OutputStream o = out) { o.write(text.getBytes(StandardCharsets.UTF_8)); }
+        }
+    }
+
+    /**
+     * A new temporary file beside target, NAME.<pid>.<n>.part, and the one stream that writes it. The file is
+     * created open and never opened again by name: SIGINT or SIGTERM delete it as the JVM exits (after the shutdown
+     * hooks, which may finish a save into it) while this thread may still be writing; a write by name (CREATE) at
+     * that instant would make the file again and leave it behind.
+     */
+    static Temp tempBeside(Path target) throws IOException {
+        // not Files.createTempFile: its random names cost ~27 ms the first time (SecureRandom)
         Path dir = target.toAbsolutePath().getParent();
         String base = target.getFileName() + "." + ProcessHandle.current().pid() + ".";
         while (true) {
             Path tmp = dir.resolve(base + TEMP_FILES.incrementAndGet() + ".part");
-            // SIGINT or SIGTERM while it is written: deleted as the JVM exits, after the shutdown hooks (which may finish
-            // a save into it); once renamed into place, nothing is left to delete. Registered before the file exists:
-            // a signal between the two would otherwise leave it (a name taken by a dead process with this pid is
-            // deleted at exit too)
+            // registered before the file exists: a signal between the two would otherwise leave it (a name taken by a
+            // dead process with this pid is deleted at exit too); once renamed into place, nothing is left to delete
             tmp.toFile().deleteOnExit();
+            java.util.Set<StandardOpenOption> create = java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            FileChannel file;
             try {
                 try {
-                    Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    file = FileChannel.open(tmp, create, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                             java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
                 } catch (UnsupportedOperationException notPosix) {
-                    Files.createFile(tmp);
+                    file = FileChannel.open(tmp, create);
                 }
             } catch (java.nio.file.FileAlreadyExistsException leftByAnotherRun) {
                 continue;
             }
-            return tmp;
+            return new Temp(tmp, Channels.newOutputStream(file));
         }
     }
 
@@ -153,12 +170,12 @@ public final class Cli {
 
     /** Writes text (UTF-8) to target whole or not at all: tempBeside, then moveIntoPlace. */
     static void writeWhole(Path target, String text) throws IOException {
-        Path tmp = tempBeside(target);
+        Temp tmp = tempBeside(target);
         try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            moveIntoPlace(tmp, target);
+            tmp.writeAndClose(text);
+            moveIntoPlace(tmp.path(), target);
         } finally {
-            Files.deleteIfExists(tmp);
+            Files.deleteIfExists(tmp.path());
         }
     }
 

@@ -10,7 +10,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.*;
 import picocli.CommandLine;
 
@@ -56,9 +55,9 @@ public final class ModelFile {
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8); // a vocabulary beyond ASCII: more bytes than chars
         byte[] h = Arrays.copyOf(json, (json.length + 7) / 8 * 8); // the header is padded to 8 bytes, as safetensors does
         Arrays.fill(h, json.length, h.length, (byte) ' ');
-        Path tmp = Cli.tempBeside(target);
+        Cli.Temp tmp = Cli.tempBeside(target);
         try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
+            try (OutputStream out = new BufferedOutputStream(tmp.out())) {
                 out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
                 out.write(h);
                 for (String name : tensors.keySet()) {
@@ -71,9 +70,9 @@ public final class ModelFile {
                     out.write(b.array());
                 }
             }
-            Cli.moveIntoPlace(tmp, target);
+            Cli.moveIntoPlace(tmp.path(), target);
         } finally {
-            Files.deleteIfExists(tmp);
+            Files.deleteIfExists(tmp.path());
         }
     }
 

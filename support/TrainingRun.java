@@ -149,8 +149,9 @@ final class TrainingRun implements AutoCloseable {
         Path tmp = null;
         try (InputStream in = TrainingRun.class.getResourceAsStream("/names.txt")) {
             if (in == null) throw new IOException("names.txt is missing from this script's jar");
-            tmp = Cli.tempBeside(target);
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Cli.Temp file = Cli.tempBeside(target);
+            tmp = file.path();
+            try (OutputStream out = file.out()) { in.transferTo(out); }
             Cli.moveIntoPlace(tmp, target);
         } catch (IOException | SecurityException e) {
             throw UserError.input("cannot write " + target + " (" + e.getMessage() + "); pass a names file with --input FILE");
@@ -434,11 +435,11 @@ final class TrainingRun implements AutoCloseable {
             if (target == null) return new LossLog(null, null, null);
             Cli.checkOutput("--loss-log", target, "losses.csv");
             try {
-                Path tmp = Cli.tempBeside(target);
-                BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
+                Cli.Temp tmp = Cli.tempBeside(target);
+                BufferedWriter w = new BufferedWriter(new OutputStreamWriter(tmp.out(), StandardCharsets.UTF_8));
                 w.write("step,loss\n");
                 for (String row : earlierRows(target, first_step, loss)) w.write(row + "\n");
-                return new LossLog(target, tmp, w);
+                return new LossLog(target, tmp.path(), w);
             } catch (IOException | SecurityException e) {
                 throw UserError.usage("--loss-log " + target + " cannot be written (" + e.getMessage() + "); choose another path");
             }
@@ -466,12 +467,12 @@ final class TrainingRun implements AutoCloseable {
         void checkpoint() throws IOException {
             if (writer == null) return;
             writer.flush();
-            Path copy = Cli.tempBeside(target);
+            Cli.Temp copy = Cli.tempBeside(target);
             try {
-                Files.copy(tmp, copy, StandardCopyOption.REPLACE_EXISTING);
-                Cli.moveIntoPlace(copy, target);
+                try (OutputStream out = copy.out()) { Files.copy(tmp, out); }
+                Cli.moveIntoPlace(copy.path(), target);
             } finally {
-                Files.deleteIfExists(copy);
+                Files.deleteIfExists(copy.path());
             }
         }
 

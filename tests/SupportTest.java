@@ -187,6 +187,31 @@ class SupportTest {
         assertEquals("'$HOME'", TrainingRun.quote("$HOME"));
     }
 
+    /**
+     * SIGTERM deletes a temporary file as the JVM exits, while the main thread may still be writing it (a run without
+     * --save has no shutdown hook to wait for): the stream tempBeside gives writes the file it created, and nothing
+     * opens it again by name, so nothing makes it again once deleted. (The loss log reopened it by name once: a
+     * SIGTERM in that instant left NAME.<pid>.1.part.)
+     */
+    @Test
+    void aTemporaryFileDeletedAtExitIsNotMadeAgainByItsWriter(@TempDir Path tmp) throws IOException {
+        Path target = tmp.resolve("l.csv");
+        Cli.Temp file = Cli.tempBeside(target);
+        assertTrue(file.path().getFileName().toString().matches("l\\.csv\\." + ProcessHandle.current().pid() + "\\.\\d+\\.part"),
+                file.path().toString());
+        assertEquals(Set.of(file.path().getFileName().toString()), TestSupport.listing(tmp));
+        Files.delete(file.path()); // what the exit hook does
+        file.out().write("step,loss\n".getBytes());
+        file.writeAndClose("1,3.3\n");
+        assertEquals(Set.of(), TestSupport.listing(tmp));
+        assertThrows(NoSuchFileException.class, () -> Cli.moveIntoPlace(file.path(), target));
+        assertEquals(Set.of(), TestSupport.listing(tmp), "no target either");
+
+        Cli.writeWhole(target, "step,loss\n"); // the normal path: written whole, renamed into place, nothing else left
+        assertEquals(Set.of("l.csv"), TestSupport.listing(tmp));
+        assertEquals("step,loss\n", Files.readString(target));
+    }
+
     // ---- A long run relaunches with C2 --------------------------------------------------------------
 
     @Test
