@@ -389,33 +389,38 @@ final class TrainingRun implements AutoCloseable {
 
     /**
      * --timing: the time from JVM start to the options (from the first JVM's start when the run was relaunched
-     * for C2: support/Relaunch.java), then the wall time of each phase; on stderr at the end.
+     * for C2: support/Relaunch.java), then the wall time of each phase; on stderr at the end. Only clock reads
+     * until then: the JVM's start time (the management classes) and the text are looked up and made in
+     * report(), after the last phase, so that no phase counts the timer's own first-use costs.
      */
     private static final class Timing {
         private final boolean on;
-        private final StringBuilder report = new StringBuilder("timing:");
-        private long last;
+        private final long options_ms; // System.currentTimeMillis() when the options were parsed
+        private final List<String> names = new ArrayList<>();
+        private final List<Long> ends = new ArrayList<>(); // System.nanoTime() at the start, then at each phase's end
 
         Timing(boolean on) {
             this.on = on;
-            if (!on) return;
-            String relaunched = System.getProperty(RELAUNCHED_AT);
-            long jvmStart = relaunched != null ? Long.parseLong(relaunched)
-                    : java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
-            last = System.nanoTime();
-            report.append(String.format(Locale.ROOT, " JVM and options %d ms%s,", System.currentTimeMillis() - jvmStart,
-                    relaunched != null ? " (a long run: two JVMs, the second with C2)" : ""));
+            options_ms = on ? System.currentTimeMillis() : 0;
+            if (on) ends.add(System.nanoTime());
         }
 
         void phase(String name) {
             if (!on) return;
-            long now = System.nanoTime();
-            report.append(String.format(Locale.ROOT, " %s %.1f ms,", name, (now - last) / 1e6));
-            last = now;
+            ends.add(System.nanoTime());
+            names.add(name);
         }
 
         void report() {
-            if (on) Cli.stderr().println(report.substring(0, report.length() - 1));
+            if (!on) return;
+            String relaunched = System.getProperty(RELAUNCHED_AT);
+            long jvmStart = relaunched != null ? Long.parseLong(relaunched)
+                    : java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+            StringBuilder line = new StringBuilder("timing: JVM and options ").append(options_ms - jvmStart).append(" ms")
+                    .append(relaunched != null ? " (a long run: two JVMs, the second with C2)" : "");
+            for (int i = 0; i < names.size(); i++)
+                line.append(String.format(Locale.ROOT, ", %s %.1f ms", names.get(i), (ends.get(i + 1) - ends.get(i)) / 1e6));
+            Cli.stderr().println(line);
         }
     }
 
