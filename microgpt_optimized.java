@@ -55,14 +55,19 @@ public class microgpt_optimized implements Callable<Integer> {
     /** CHANGE 15: the //JAVA_OPTIONS above, for tools that start this engine in a JVM of their own (bench_compare). */
     static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xms24m -XX:MaxRAMPercentage=75 -XX:TieredStopAtLevel=1 -XX:-UsePerfData";
 
-    /** CHANGE 18: the documents, read and split on another thread while picocli parses the command line. */
-    static Prefetch<List<String>> prefetched;
+    /** CHANGE 18: the documents and their characters, read, split and counted on another thread while picocli parses the command line. */
+    static Prefetch<Dataset> prefetched;
+    record Dataset(List<String> docs, Tokenizer.Chars chars) { }
     /**
-     * CHANGE 18: splitDocs, for the prefetch and for a run that reads its input itself; a class, not a lambda: the
-     * JVM's first lambda costs ~15 ms, here on the critical path, where picocli's own would pay it on the other core.
+     * CHANGE 18: splitDocs and the tokenizer's count of characters, for the prefetch and for a run that reads its input
+     * itself; a class, not a lambda: the JVM's first lambda costs ~15 ms, here on the critical path, where picocli's
+     * own would pay it on the other core.
      */
-    static final java.util.function.Function<String, List<String>> SPLIT_DOCS = new java.util.function.Function<>() {
-        @Override public List<String> apply(String text) { return splitDocs(text); }
+    static final java.util.function.Function<String, Dataset> SPLIT_DOCS = new java.util.function.Function<>() {
+        @Override public Dataset apply(String text) {
+            List<String> docs = splitDocs(text);
+            return new Dataset(docs, Tokenizer.Chars.of(docs));
+        }
     };
 
     /**
@@ -88,12 +93,13 @@ public class microgpt_optimized implements Callable<Integer> {
             PyRandom random = new PyRandom(run.seed); // Let there be order among chaos
 
             // Let there be a dataset `docs`: a list of documents (e.g. names), shuffled once
-            List<String> docs = run.docs(Prefetch.text(prefetched, run, SPLIT_DOCS)); // none when a loaded model only samples; CHANGE 18
+            Dataset data = Prefetch.text(prefetched, run, SPLIT_DOCS); // CHANGE 18
+            List<String> docs = run.docs(data.docs()); // none when a loaded model only samples
             random.shuffle(docs);
             if (!docs.isEmpty()) out.println("num docs: " + docs.size());
 
             // Let there be a Tokenizer to translate strings to discrete symbols and back
-            Tokenizer tok = new Tokenizer(docs, run.vocab()); // a model file's characters, or the data's
+            Tokenizer tok = new Tokenizer(data.chars(), run.vocab()); // a model file's characters, or the data's; CHANGE 18
             int[] prompt = run.promptTokens(docs, tok.uchars);
             out.println("vocab size: " + tok.vocab_size);
 
@@ -168,31 +174,42 @@ public class microgpt_optimized implements Callable<Integer> {
         private final int[] stoi;
         private final Map<Integer, Integer> stoi_astral = new HashMap<>();
 
-        /** vocab: a saved model's characters (--load, --resume), or null for the dataset's. */
-        public Tokenizer(List<String> docs, int[] vocab) {
-            // CHANGE 11: the set of characters as a bit set, filled and read by plain loops (no streams, no boxing)
-            BitSet set = new BitSet();
-            int longest = 0;
-            for (String doc : docs) {
-                int count = 0;
-                for (int i = 0; i < doc.length(); count++) {
-                    char ch = doc.charAt(i);
-                    if (Character.isSurrogate(ch)) {
-                        int cp = doc.codePointAt(i);
-                        set.set(cp);
-                        i += Character.charCount(cp);
-                    } else {
-                        set.set(ch);
-                        i++;
+        /** The characters that documents use (by code point), and the longest document, in code points. */
+        public record Chars(BitSet set, int longest) {
+            public static Chars of(List<String> docs) {
+                // CHANGE 11: the set of characters as a bit set, filled and read by plain loops (no streams, no boxing)
+                BitSet set = new BitSet();
+                int longest = 0;
+                for (String doc : docs) {
+                    int count = 0;
+                    for (int i = 0; i < doc.length(); count++) {
+                        char ch = doc.charAt(i);
+                        if (Character.isSurrogate(ch)) {
+                            int cp = doc.codePointAt(i);
+                            set.set(cp);
+                            i += Character.charCount(cp);
+                        } else {
+                            set.set(ch);
+                            i++;
+                        }
                     }
+                    longest = Math.max(longest, count);
                 }
-                longest = Math.max(longest, count);
+                return new Chars(set, longest);
             }
+        }
+
+        /** vocab: a saved model's characters (--load, --resume), or null for the dataset's. */
+        public Tokenizer(List<String> docs, int[] vocab) { this(Chars.of(docs), vocab); }
+
+        /** CHANGE 18: from the documents' characters, counted on the prefetch thread. */
+        public Tokenizer(Chars chars, int[] vocab) {
+            BitSet set = chars.set();
             uchars = vocab != null ? vocab : new int[set.cardinality()]; // sorted by code point
             if (vocab == null) for (int i = 0, ch = set.nextSetBit(0); ch >= 0; ch = set.nextSetBit(ch + 1)) uchars[i++] = ch;
             BOS = uchars.length;
             vocab_size = uchars.length + 1;
-            max_len = longest;
+            max_len = chars.longest();
             // CHANGE 1: the stoi table, from the sorted characters
             int bmpMax = 0;
             for (int ch : uchars) if (ch <= 0xFFFF) bmpMax = Math.max(bmpMax, ch);
