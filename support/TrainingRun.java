@@ -183,7 +183,8 @@ final class TrainingRun implements AutoCloseable {
         if (!unknown.isEmpty())
             throw UserError.input("the training data has characters that model file " + file.file + " does not know: "
                     + unknown + "; train a new model on it instead of --load");
-        int[] cps = o.prompt.codePoints().toArray();
+        int[] cps = new int[o.prompt.codePointCount(0, o.prompt.length())]; // a loop: String.codePoints() is a stream
+        for (int i = 0, k = 0, ch; i < o.prompt.length(); i += Character.charCount(ch)) cps[k++] = ch = o.prompt.codePointAt(i);
         unknown = unknown(List.of(o.prompt), uchars);
         if (!unknown.isEmpty())
             throw UserError.usage("--prompt has characters that are not in the vocabulary: " + unknown
