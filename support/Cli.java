@@ -168,15 +168,23 @@ public final class Cli {
 
     private static final java.util.concurrent.atomic.AtomicLong TEMP_FILES = new java.util.concurrent.atomic.AtomicLong();
 
-    /** Writes text (UTF-8) to target whole or not at all: tempBeside, then moveIntoPlace. */
-    static void writeWhole(Path target, String text) throws IOException {
+    /** What a file holds: written to the stream it is given (writeWhole closes that stream). */
+    interface Body { void writeTo(OutputStream out) throws IOException; }
+
+    /** Writes target whole or not at all: body into a temporary file beside it (tempBeside), then moveIntoPlace. */
+    static void writeWhole(Path target, Body body) throws IOException {
         Temp tmp = tempBeside(target);
         try {
-            tmp.writeAndClose(text);
+            try (OutputStream out = tmp.out()) { body.writeTo(out); }
             moveIntoPlace(tmp.path(), target);
         } finally {
             Files.deleteIfExists(tmp.path());
         }
+    }
+
+    /** Writes text (UTF-8) to target whole or not at all. */
+    static void writeWhole(Path target, String text) throws IOException {
+        writeWhole(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     static void moveIntoPlace(Path tmp, Path target) throws IOException {

@@ -55,25 +55,21 @@ public final class ModelFile {
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8); // a vocabulary beyond ASCII: more bytes than chars
         byte[] h = Arrays.copyOf(json, (json.length + 7) / 8 * 8); // the header is padded to 8 bytes, as safetensors does
         Arrays.fill(h, json.length, h.length, (byte) ' ');
-        Cli.Temp tmp = Cli.tempBeside(target);
-        try {
-            try (OutputStream out = new BufferedOutputStream(tmp.out())) {
-                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
-                out.write(h);
-                for (String name : tensors.keySet()) {
-                    Object v = tensors.get(name);
-                    int n = (int) count(shapes.get(name));
-                    ByteBuffer b = ByteBuffer.allocate(8 * n).order(ByteOrder.LITTLE_ENDIAN);
-                    for (int i = 0; i < n; i++) {
-                        if (v instanceof double[] d) b.putDouble(d[i]); else b.putLong(((long[]) v)[i]);
-                    }
-                    out.write(b.array());
+        Cli.writeWhole(target, file -> {
+            OutputStream out = new BufferedOutputStream(file);
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+            out.write(h);
+            for (String name : tensors.keySet()) {
+                Object v = tensors.get(name);
+                int n = (int) count(shapes.get(name));
+                ByteBuffer b = ByteBuffer.allocate(8 * n).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < n; i++) {
+                    if (v instanceof double[] d) b.putDouble(d[i]); else b.putLong(((long[]) v)[i]);
                 }
+                out.write(b.array());
             }
-            Cli.moveIntoPlace(tmp.path(), target);
-        } finally {
-            Files.deleteIfExists(tmp.path());
-        }
+            out.flush();
+        });
     }
 
     static long count(long[] shape) {

@@ -146,17 +146,11 @@ final class TrainingRun implements AutoCloseable {
      */
     static void writeBundledNames(Path target) {
         Cli.stderr().println("no " + target + ": writing the bundled makemore names.txt there");
-        Path tmp = null;
         try (InputStream in = TrainingRun.class.getResourceAsStream("/names.txt")) {
             if (in == null) throw new IOException("names.txt is missing from this script's jar");
-            Cli.Temp file = Cli.tempBeside(target);
-            tmp = file.path();
-            try (OutputStream out = file.out()) { in.transferTo(out); }
-            Cli.moveIntoPlace(tmp, target);
+            Cli.writeWhole(target, in::transferTo);
         } catch (IOException | SecurityException e) {
             throw UserError.input("cannot write " + target + " (" + e.getMessage() + "); pass a names file with --input FILE");
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
         }
     }
 
@@ -473,13 +467,7 @@ final class TrainingRun implements AutoCloseable {
         void checkpoint() throws IOException {
             if (writer == null) return;
             writer.flush();
-            Cli.Temp copy = Cli.tempBeside(target);
-            try {
-                try (OutputStream out = copy.out()) { Files.copy(tmp, out); }
-                Cli.moveIntoPlace(copy.path(), target);
-            } finally {
-                Files.deleteIfExists(copy.path());
-            }
+            Cli.writeWhole(target, out -> Files.copy(tmp, out));
         }
 
         void commit() throws IOException {
