@@ -75,6 +75,10 @@ public class bench_compare implements Callable<Integer> {
     int nLayer = 1;
     @Option(names = "--n-head", paramLabel = "N", description = "Attention heads (default: ${DEFAULT-VALUE}).")
     int nHead = 4;
+    @Option(names = "--threads", paramLabel = "T", description = "MOD's threads in 'train-steps', as its --threads: a "
+            + "row's step has one document, and a model of 2 x 16384 parameters or more (64 wide) shares Adam and the "
+            + "matrices' copy among them (default: the available processors, as MOD's). ORIG has one thread.")
+    Integer threads;
     @Option(names = "--gc-between-reps", description = "Run System.gc() before every measured run.")
     boolean gcBetweenReps;
     @Option(names = "--input", paramLabel = "FILE", description = "Dataset (default: input.txt, written from the bundled names.txt if missing).")
@@ -128,7 +132,7 @@ public class bench_compare implements Callable<Integer> {
     /** What the options decided, for the parts: workloads, the child's measurement, the outputs. */
     BenchSettings settings() {
         return new BenchSettings(asShipped, steps, inferSamples, reps, forks, warmup, warmupTime,
-                new Config(nLayer, nEmbd, blockSize, nHead), gcBetweenReps, input == null ? TrainingRun.DEFAULT_INPUT : input.toString(),
+                new Config(nLayer, nEmbd, blockSize, nHead), threads(), gcBetweenReps, input == null ? TrainingRun.DEFAULT_INPUT : input.toString(),
                 extraJvmArgs(), childJvmOptions("ORIG"), childJvmOptions("MOD"), LONG_RUNS);
     }
 
@@ -183,9 +187,13 @@ public class bench_compare implements Callable<Integer> {
         }
     }
 
+    /** MOD's threads: --threads, or the available processors (MOD's own default). */
+    int threads() { return threads != null ? threads : Runtime.getRuntime().availableProcessors(); }
+
     List<Area> validate() {
         if (reps < 2) throw UserError.usage("--reps must be at least 2, for a confidence interval (got " + reps + ")");
         if (forks < 1) throw UserError.usage("--forks must be at least 1 (got " + forks + ")");
+        if (threads != null && threads < 1) throw UserError.usage("--threads must be at least 1 (got " + threads + ")");
         if (warmup < 0) throw UserError.usage("--warmup must be 0 or more (got " + warmup + ")");
         if (!(warmupTime >= 0) || Double.isInfinite(warmupTime))
             throw UserError.usage("--warmup-time must be a number of seconds, 0 or more (got " + warmupTime + ")");
@@ -230,7 +238,8 @@ public class bench_compare implements Callable<Integer> {
                 "--child", area.key + "/" + variant, "--input", data.toString(), "--steps", "" + steps,
                 "--infer-samples", "" + inferSamples, "--reps", "" + reps, "--warmup", "" + warmup,
                 "--warmup-time", "" + warmupTime, "--forks", "1",
-                "--block-size", "" + blockSize, "--n-embd", "" + nEmbd, "--n-layer", "" + nLayer, "--n-head", "" + nHead));
+                "--block-size", "" + blockSize, "--n-embd", "" + nEmbd, "--n-layer", "" + nLayer, "--n-head", "" + nHead,
+                "--threads", "" + threads()));
         if (gcBetweenReps) cmd.add("--gc-between-reps");
         File out = File.createTempFile("bench-child", ".out"), err = File.createTempFile("bench-child", ".err");
         try {

@@ -45,9 +45,9 @@ public class microgpt_optimized implements Callable<Integer> {
     @Option(names = "--kv-layout", paramLabel = "LAYOUT", description = "KV cache layout: ${COMPLETION-CANDIDATES} "
             + "(default: ${DEFAULT-VALUE}). Same results; the benchmark compares them.")
     KVLayout kvLayout = KVLayout.nested;
-    // CHANGE 16: a step's documents on several threads, with the same results on any number of them
-    @Option(names = "--threads", paramLabel = "T", description = "Threads for a step's documents (default: the available "
-            + "processors, at most --batch-size). The results are the same for any number.")
+    // CHANGE 16, 27: a step's documents, and a wide model's Adam, on several threads, with the same results on any number of them
+    @Option(names = "--threads", paramLabel = "T", description = "Threads for a step's documents, at most --batch-size of them, "
+            + "and for Adam's update of a wide model (default: the available processors). The results are the same for any number.")
     Integer threads;
 
     enum KVLayout { nested, flat }
@@ -104,8 +104,8 @@ public class microgpt_optimized implements Callable<Integer> {
             out.println("vocab size: " + tok.vocab_size);
 
             // Initialize the parameters, to store the knowledge of the model
-            int workers = Math.min(threads != null ? threads : Runtime.getRuntime().availableProcessors(), run.batch_size); // CHANGE 16
-            run.checkFits(GPT.heap_needed(run.config, tok.vocab_size) * workers); // before allocating; CHANGE 16: a tape per thread
+            int team = threads != null ? threads : Runtime.getRuntime().availableProcessors(); // CHANGE 16, 27
+            run.checkFits(GPT.heap_needed(run.config, tok.vocab_size) * Math.min(team, run.batch_size)); // before allocating; CHANGE 16: a tape per document thread
             GPT model = new GPT(run.config, tok.vocab_size, random, kvLayout == KVLayout.flat); // CHANGE 4
             run.loadWeights(model::setWeights); // --load, --resume
             out.println("num params: " + model.num_params); // CHANGE 17: the parameters are the tape's rows
@@ -114,7 +114,7 @@ public class microgpt_optimized implements Callable<Integer> {
             Adam adam = new Adam(model.tape); // CHANGE 7
             run.training(tok.uchars, random, model.tape.rows, adam.m, adam.v); // what --save keeps and --resume restores; CHANGE 17: rows
             run.watch(r -> sample(model, tok, new int[0], o.temperature, r), tokens -> logits(model, tokens), Adam.beta1); // --report's page
-            Batch batch = new Batch(model, run.batch_size, workers, tok.max_len + 2); // CHANGE 8, 16: buffers, tapes, threads made once
+            Batch batch = new Batch(model, run.batch_size, team, tok.max_len + 2); // CHANGE 8, 16, 27: buffers, tapes, threads made once
             for (int step = run.first_step; step < run.num_steps; step++) {
                 for (int b = 0; b < batch.size; b++) // CHANGE 8: into the batch's token buffers
                     batch.n_tokens[b] = tok.encode(docs.get(run.doc(step, b, docs.size())), batch.tokens[b]);
@@ -835,6 +835,7 @@ public class microgpt_optimized implements Callable<Integer> {
         // CHANGE 8: the matrices of each layer, looked up once instead of by name at every position
         final Matrix wte, wpe, lm_head;
         final Matrix[] attn_wq, attn_wk, attn_wv, attn_wo, mlp_fc1, mlp_fc2;
+        final Matrix[] matrices;  // CHANGE 27: all of them, in state_dict order; all but wte and wpe multiply vectors
         final KVCache cache;
         final int[] head_weights; // first node of each head's attention weights
         final int[] losses;       // the loss node of each position
@@ -861,6 +862,12 @@ public class microgpt_optimized implements Callable<Integer> {
                 mlp_fc1[i] = matrix(4 * n_embd, n_embd, random, rows);
                 mlp_fc2[i] = matrix(n_embd, 4 * n_embd, random, rows);
             }
+            matrices = new Matrix[3 + 6 * n_layer]; // CHANGE 27
+            matrices[0] = wte; matrices[1] = wpe; matrices[2] = lm_head;
+            for (int i = 0; i < n_layer; i++) {
+                matrices[3 + 6 * i] = attn_wq[i]; matrices[4 + 6 * i] = attn_wk[i]; matrices[5 + 6 * i] = attn_wv[i];
+                matrices[6 + 6 * i] = attn_wo[i]; matrices[7 + 6 * i] = mlp_fc1[i]; matrices[8 + 6 * i] = mlp_fc2[i];
+            }
             tape.rows = rows.toArray(new double[0][]); // CHANGE 7, 8: no flattened list; buffers allocated once
             tape.row_grads = zerosLike(tape.rows);
             int count = 0;
@@ -881,7 +888,7 @@ public class microgpt_optimized implements Callable<Integer> {
             tape.row_grads = zerosLike(model.tape.rows);
             wte = model.wte; wpe = model.wpe; lm_head = model.lm_head;
             attn_wq = model.attn_wq; attn_wk = model.attn_wk; attn_wv = model.attn_wv;
-            attn_wo = model.attn_wo; mlp_fc1 = model.mlp_fc1; mlp_fc2 = model.mlp_fc2;
+            attn_wo = model.attn_wo; mlp_fc1 = model.mlp_fc1; mlp_fc2 = model.mlp_fc2; matrices = model.matrices;
             num_params = model.num_params;
             cache = new KVCache(n_layer, block_size, model.cache.flat);
             head_weights = new int[n_head]; losses = new int[block_size]; probs = new double[vocab_size];
@@ -907,16 +914,19 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** CHANGE 19: every product's matrix transposed, if the weights changed since the last time. */
         void transposed() {
+            if (!columnsStale()) return;
+            for (int k = 2; k < matrices.length; k++) // lm_head on: every product's; CHANGE 23: nothing allocated
+                tape.transpose(matrices[k].first_row(), matrices[k].nout());
+            tape.cols_version = tape.version;
+        }
+
+        /** CHANGE 19: whether the weights changed since the columns were made; the columns' arrays, the first time. */
+        boolean columnsStale() {
             Tape t = tape;
-            if (t.cols_version == t.version && t.cols != null) return;
+            if (t.cols_version == t.version && t.cols != null) return false;
             if (t.cols == null) t.cols = new double[t.rows.length][][];
-            t.transpose(lm_head.first_row(), lm_head.nout());
-            for (int li = 0; li < n_layer; li++) { // CHANGE 23: once a step in training, so nothing allocated here
-                t.transpose(attn_wq[li].first_row(), n_embd); t.transpose(attn_wk[li].first_row(), n_embd);
-                t.transpose(attn_wv[li].first_row(), n_embd); t.transpose(attn_wo[li].first_row(), n_embd);
-                t.transpose(mlp_fc1[li].first_row(), 4 * n_embd); t.transpose(mlp_fc2[li].first_row(), n_embd);
-            }
-            t.cols_version = t.version;
+            if (t.finite.length < t.rows.length) t.finite = new boolean[t.rows.length];
+            return true;
         }
 
         static double[][] zerosLike(double[][] rows) { // CHANGE 17: gradients, or Adam's moments, row for row
@@ -1025,6 +1035,12 @@ public class microgpt_optimized implements Callable<Integer> {
         }
 
         public void step(int step, int num_steps) {
+            tape.version++; // CHANGE 19: the weights change
+            rows(step, num_steps, 0, m.length);
+        }
+
+        /** CHANGE 27: the update of rows from..to-1 only, a thread's share of step(); the same arithmetic for each. */
+        void rows(int step, int num_steps, int from, int to) {
             double lr_t = learning_rate * (1 - (double) step / num_steps); // linear learning rate decay
             // CHANGE 10: the bias corrections depend on the step only: two pow calls per step, not
             // two per parameter; g*g and sqrt instead of pow(g, 2) and pow(v_hat, 0.5).
@@ -1032,8 +1048,7 @@ public class microgpt_optimized implements Callable<Integer> {
             // CHANGE 24: from step 230 on, 1 - 0.85^(step+1) rounds to 1.0 (from step 3724, 1 - 0.99^(step+1) too), and
             // dividing by 1.0 changes no bit: those steps skip the division, one of the three that bound Adam's time
             // (a test the loop leaves, as C2 makes a copy of the loop for each outcome)
-            tape.version++; // CHANGE 19: the weights change
-            for (int r = 0; r < m.length; r++) {
+            for (int r = from; r < to; r++) {
                 final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r]; // CHANGE 12
                 for (int i = 0; i < data.length; i++) {
                     double g = grad[i];
@@ -1067,12 +1082,13 @@ public class microgpt_optimized implements Callable<Integer> {
 
     /**
      * One training step: forward and backward for each document of the batch, CHANGE 16: on the batch's
-     * threads, then Adam. The batch's loss is the mean of the documents' losses, so each backward starts
-     * from loss / B and the gradients add up in the parameters. Returns the mean loss.
+     * threads, then Adam (CHANGE 27: a wide model's on the batch's threads too). The batch's loss is the mean
+     * of the documents' losses, so each backward starts from loss / B and the gradients add up in the
+     * parameters. Returns the mean loss.
      */
     static double trainStep(Batch batch, Adam adam, int step, int num_steps) {
         batch.run(); // CHANGE 16
-        adam.step(step, num_steps);
+        batch.update(adam, step, num_steps); // CHANGE 27
         double total = 0;
         for (int b = 0; b < batch.size; b++) total += batch.losses[b];
         return total / batch.size;
@@ -1083,50 +1099,98 @@ public class microgpt_optimized implements Callable<Integer> {
      * (its tape holds a copy of the parameters); a document's loss and gradient come from the parameters and
      * the document alone, whichever thread takes it. Each gradient goes to a buffer of its own, and the
      * buffers are added up in document order. With one document, its gradient is computed in place.
+     * CHANGE 27: Adam on the threads too, each thread a share of the matrices, when a share is at least
+     * PARAMS_A_THREAD parameters (a 64-wide model, whatever B): a parameter's update reads and writes that
+     * parameter alone, so any split gives the same bits. A thread then copies its matrices' columns for the next
+     * forward (CHANGE 23) while their rows are in its cache. Adam and the copy are half of a 64-wide step.
      */
     static final class Batch implements AutoCloseable {
+        static final int PARAMS_A_THREAD = 16_384; // CHANGE 27: below this, a hand-over costs about what a share saves
+        private static final int DOCUMENTS = 0, SUMS = 1, UPDATE = 2; // what the team does in a run
         final int size;          // B, documents per step
         final int[][] tokens;    // CHANGE 8: each document's token buffer
         final int[] n_tokens;
         final double[] losses;   // each document's loss
         final Workers team;      // the threads, made once (support/Workers.java)
-        private final GPT[] workers;     // each thread's GPT; workers[0] is the model, on the calling thread
+        private final GPT[] workers;     // the GPT of each thread that takes documents, min(T, B); workers[0] is the model
         private final double[][][] grads; // each document's gradient (CHANGE 17: row by row), when B > 1
         private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(); // document
-        private boolean summing;         // the team's phase: the documents, or the sums of their gradients
+        private final int shares;        // CHANGE 27: the threads that share Adam
+        private final int[] share;       // CHANGE 27: the thread that updates each of the model's matrices
+        private int phase;
+        private Adam adam;               // CHANGE 27: the update's arguments
+        private int step, num_steps;
+        private boolean columns;         // CHANGE 27: whether the update copies the columns too (they are in use)
 
         Batch(GPT model, int size, int threads, int max_tokens) {
             this.size = size;
             tokens = new int[size][max_tokens];
             n_tokens = new int[size];
             losses = new double[size];
-            workers = new GPT[threads];
+            workers = new GPT[Math.min(threads, size)];
             workers[0] = model;
-            for (int t = 1; t < threads; t++) workers[t] = new GPT(model);
+            for (int t = 1; t < workers.length; t++) workers[t] = new GPT(model);
             grads = size == 1 ? null : new double[size][][];
             if (grads != null) for (int b = 0; b < size; b++) grads[b] = GPT.zerosLike(model.tape.rows);
-            team = new Workers(threads, "batch", this::work);
+            // CHANGE 27: each matrix, the largest first, to the thread with the fewest parameters so far
+            shares = Math.max(1, Math.min(threads, model.num_params / PARAMS_A_THREAD));
+            Matrix[] matrices = model.matrices;
+            share = new int[matrices.length];
+            Arrays.fill(share, -1);
+            long[] load = new long[shares];
+            for (int n = 0; n < matrices.length; n++) {
+                int k = -1, least = 0;
+                for (int j = 0; j < matrices.length; j++) // the largest matrix not yet given (CHANGE 11: loops, no lambda)
+                    if (share[j] < 0 && (k < 0 || matrices[j].nout() * matrices[j].nin() > matrices[k].nout() * matrices[k].nin())) k = j;
+                for (int t = 1; t < shares; t++) if (load[t] < load[least]) least = t;
+                share[k] = least;
+                load[least] += (long) matrices[k].nout() * matrices[k].nin();
+            }
+            team = new Workers(Math.max(workers.length, shares), "batch", this::work);
         }
 
         /** Every document's loss and gradient; then the gradients added into the model's, in document order. */
         void run() {
             if (transposedForward) { // CHANGE 23: the forward reads the matrices transposed, as inference does (CHANGE 19)
-                workers[0].transposed();
+                workers[0].transposed(); // CHANGE 27: with shares, made by the last update, unless the weights were loaded since
                 for (int t = 1; t < workers.length; t++) workers[t].tape.sharesColumnsOf(workers[0].tape);
             }
-            summing = false;
+            phase = DOCUMENTS;
             next.set(0);
             team.run();
             if (grads == null) return;
-            summing = true;
+            phase = SUMS;
             team.run();
         }
 
-        /** Thread t's part: the next documents no thread has taken; or its slice of the gradients' sums. */
+        /** Adam's update of the parameters; CHANGE 27: each thread its share of the matrices, when there are shares. */
+        void update(Adam adam, int step, int num_steps) {
+            if (shares == 1) { adam.step(step, num_steps); return; }
+            Tape tape = workers[0].tape;
+            columns = transposedForward && !workers[0].columnsStale(); // in use and current: they follow the update
+            tape.version++; // CHANGE 19: the weights change, as in Adam.step
+            this.adam = adam; this.step = step; this.num_steps = num_steps;
+            phase = UPDATE;
+            team.run();
+            if (columns) tape.cols_version = tape.version;
+        }
+
+        /** Thread t's part: the next documents no thread has taken; its slice of the gradients' sums; its share of Adam. */
         private void work(int t) {
+            if (phase == UPDATE) { // CHANGE 27: its matrices, and their columns for the next forward if they are in use
+                GPT model = workers[0];
+                for (int k = 0; k < share.length; k++) {
+                    if (share[k] != t) continue;
+                    Matrix w = model.matrices[k];
+                    adam.rows(step, num_steps, w.first_row(), w.first_row() + w.nout());
+                    if (columns && k >= 2) model.tape.transpose(w.first_row(), w.nout()); // lm_head on: the products
+                }
+                return;
+            }
+            if (t >= workers.length) return; // CHANGE 27: a thread for Adam only, when there are fewer documents
             Tape tape = workers[t].tape;
             int rows = tape.rows.length;
-            if (summing) {
+            if (phase == SUMS) {
                 for (int r = rows * t / workers.length, hi = rows * (t + 1) / workers.length; r < hi; r++) {
                     double[] g = workers[0].tape.row_grads[r];
                     System.arraycopy(grads[0][r], 0, g, 0, g.length);

@@ -9,7 +9,7 @@ import java.util.Locale;
  * engine's JVM options). The parts read it; none of them reads the command line.
  */
 record BenchSettings(boolean asShipped, int steps, int inferSamples, int reps, int forks, int warmup, double warmupTime,
-                     Config model, boolean gcBetweenReps, String input, List<String> extraJvmArgs, List<String> origJvmArgs,
+                     Config model, int threads, boolean gcBetweenReps, String input, List<String> extraJvmArgs, List<String> origJvmArgs,
                      List<String> modJvmArgs, String longRuns) {
 
     String mode() { return asShipped ? "as-shipped" : "same-jvm"; }
@@ -20,7 +20,7 @@ record BenchSettings(boolean asShipped, int steps, int inferSamples, int reps, i
     /** The settings in one line, as the tables and the report print them. */
     String configLine() {
         return String.format(Locale.ROOT, "steps=%d infer-samples=%d forks=%d reps=%d warmup=%d warmup-time=%ss block-size=%d n-embd=%d "
-                        + "n-layer=%d n-head=%d gc-between-reps=%s", steps, inferSamples, forks, reps, warmup, Tables.fmt(warmupTime),
-                model.block_size(), model.n_embd(), model.n_layer(), model.n_head(), gcBetweenReps);
+                        + "n-layer=%d n-head=%d threads=%d gc-between-reps=%s", steps, inferSamples, forks, reps, warmup, Tables.fmt(warmupTime),
+                model.block_size(), model.n_embd(), model.n_layer(), model.n_head(), threads, gcBetweenReps);
     }
 }

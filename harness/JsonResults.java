@@ -40,6 +40,7 @@ final class JsonResults {
         config.addProperty("n_embd", s.model().n_embd());
         config.addProperty("n_layer", s.model().n_layer());
         config.addProperty("n_head", s.model().n_head());
+        config.addProperty("threads", s.threads());
         config.addProperty("gc_between_reps", s.gcBetweenReps());
         config.addProperty("input", s.input());
         config.add("areas", strings(rows.stream().map(r -> r.area().key).distinct().toList()));

@@ -11,7 +11,8 @@ import javax.management.openmbean.CompositeData;
 
 /**
  * The child's side of a row: what one fresh JVM does with its workload, and how each figure of its report is
- * taken. Time from System.nanoTime around each run; allocation from the thread's allocated-bytes counter; the
+ * taken. Time from System.nanoTime around each run; allocation from the allocated-bytes counters of the threads
+ * the workload runs on; the
  * heap peak from GC notifications; RSS from /proc/self/status; the live peak from a pass with full collections
  * forced about every millisecond.
  */
@@ -37,6 +38,8 @@ final class Measurement {
 
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().getId();
+        Thread[] helpers = work.helpers();
+        long[] helpersBefore = new long[helpers.length];
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
 
         // Measured runs: time, allocation, the heap in use before every collection, RSS
@@ -48,6 +51,8 @@ final class Measurement {
         long rssBefore = procStatusBytes("VmRSS");
         try (GcWatch gcs = new GcWatch()) {
             long collections = GcWatch.collections();
+            // reading another thread's counter allocates on this one: this thread's is read last before, first after
+            for (int k = 0; k < helpers.length; k++) helpersBefore[k] = threads.getThreadAllocatedBytes(helpers[k].getId());
             long allocBefore = threads.getThreadAllocatedBytes(tid);
             for (int r = 0; r < s.reps(); r++) {
                 if (s.gcBetweenReps()) System.gc();
@@ -56,6 +61,7 @@ final class Measurement {
                 seconds[r] = (System.nanoTime() - t) / 1e9;
             }
             allocated = threads.getThreadAllocatedBytes(tid) - allocBefore;
+            for (int k = 0; k < helpers.length; k++) allocated += threads.getThreadAllocatedBytes(helpers[k].getId()) - helpersBefore[k];
             long heapEnd = memory.getHeapMemoryUsage().getUsed();
             gcs.await(collections);
             heapPeak = Math.max(Math.max(heapBefore, heapEnd), gcs.maxBefore.get());

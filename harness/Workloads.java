@@ -19,6 +19,8 @@ final class Workloads {
         double run();
         /** train-steps: the loss of every step of the latest run; null elsewhere. */
         default double[] losses() { return null; }
+        /** The threads besides the caller's that a run works on (MOD's training step with --threads above 1). */
+        default Thread[] helpers() { return new Thread[0]; }
     }
 
     /**
@@ -28,13 +30,13 @@ final class Workloads {
     abstract static class Engine {
         final List<String> docs;
         final Config config;
-        final int nLayer, nEmbd, blockSize, steps, inferSamples;
+        final int nLayer, nEmbd, blockSize, steps, inferSamples, threads;
 
         Engine(List<String> docs, BenchSettings s) {
             this.docs = docs;
             this.config = s.model();
             this.nLayer = config.n_layer(); this.nEmbd = config.n_embd(); this.blockSize = config.block_size();
-            this.steps = s.steps(); this.inferSamples = s.inferSamples();
+            this.steps = s.steps(); this.inferSamples = s.inferSamples(); this.threads = s.threads();
         }
 
         abstract Workload tokenization();
@@ -242,7 +244,7 @@ final class Workloads {
         Workload trainSteps() {
             microgpt_optimized.GPT model = model();
             microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape);
-            microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, 1, 1, tok.max_len + 2); // one document a step
+            microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, 1, threads, tok.max_len + 2); // one document a step
             return new Workload() {
                 final double[] losses = new double[steps];
                 public double run() {
@@ -254,6 +256,7 @@ final class Workloads {
                     return sum;
                 }
                 public double[] losses() { return losses; }
+                public Thread[] helpers() { return batch.team.threads; }
             };
         }
 

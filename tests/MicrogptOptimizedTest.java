@@ -546,6 +546,60 @@ class MicrogptOptimizedTest {
         }
     }
 
+    @ParameterizedTest(name = "columns in use: {0}")
+    @CsvSource({"true", "false"})
+    void aWideModelsAdamOnThreadsGivesTheSameBits(boolean columns) {
+        // CHANGE 27: 64 wide, block 16: 53,632 parameters, Adam in up to 3 shares of whole matrices (16,384 or more each)
+        boolean was = microgpt_optimized.transposedForward;
+        microgpt_optimized.transposedForward = columns; // as in a run relaunched with C2, or as in one with C1
+        try {
+            List<String> docs = microgpt_optimized.splitDocs(TrainingRun.readInput(TestSupport.tinyNames(), false));
+            microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs, null);
+            for (int batchSize : new int[]{1, 2}) {
+                double[] weights1 = null, m1 = null, v1 = null;
+                for (int threads : new int[]{1, 2, 3, 8}) {
+                    microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 64, 16, 4), tok.vocab_size, new PyRandom(42), false);
+                    microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape);
+                    try (microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, batchSize, threads, tok.max_len + 2)) {
+                        assertEquals(Math.max(Math.min(threads, batchSize), Math.min(threads, 3)) - 1, batch.team.threads.length,
+                                "threads besides the caller's, batch " + batchSize + ", " + threads + " threads");
+                        for (int step = 0; step < 4; step++) trainOn(batch, adam, tok, docs, step);
+                    }
+                    double[] weights = model.weights(), m = ModelFile.flat(adam.m), v = ModelFile.flat(adam.v);
+                    String what = "batch " + batchSize + ", " + threads + " threads";
+                    if (columns) { // on threads, the update copied the columns of the rows it updated (on one, the next step does)
+                        microgpt_optimized.Tape t = model.tape;
+                        assertEquals(threads > 1, t.cols_version == t.version, what + ": the columns are current");
+                        model.transposed(); // nothing to do if they are current; and then they must equal the rows
+                        for (int k = 2; k < model.matrices.length; k++) {
+                            int first = model.matrices[k].first_row();
+                            for (int o = 0; o < model.matrices[k].nout(); o++)
+                                for (int i = 0; i < model.matrices[k].nin(); i++)
+                                    assertEquals(t.rows[first + o][i], t.cols[first][i][o], what + ": matrix " + k + ", column " + i + ", row " + o);
+                        }
+                    }
+                    if (weights1 == null) { weights1 = weights; m1 = m; v1 = v; continue; }
+                    assertArrayEquals(weights1, weights, what + ": the weights, bit for bit");
+                    assertArrayEquals(m1, m, what + ": Adam's first moments");
+                    assertArrayEquals(v1, v, what + ": Adam's second moments");
+                }
+            }
+        } finally {
+            microgpt_optimized.transposedForward = was;
+        }
+    }
+
+    @Test
+    void aSmallModelsOneDocumentStepMakesNoThread() {
+        // CHANGE 27: 16 wide (4,192 parameters) is below a share of Adam: the default run stays on one thread
+        List<String> docs = microgpt_optimized.splitDocs(TrainingRun.readInput(TestSupport.tinyNames(), false));
+        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs, null);
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 16, 16, 4), tok.vocab_size, new PyRandom(42), false);
+        try (microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, 1, 8, tok.max_len + 2)) {
+            assertEquals(0, batch.team.threads.length);
+        }
+    }
+
     @Test
     void batchedRunMatchesMicrogptJavasOneDocumentAfterAnother(@TempDir Path tmp) throws IOException {
         String[] args = {"--input", TestSupport.tinyNames().toString(), "--batch-size", "3", "--steps", "25", "--samples", "8"};
@@ -568,13 +622,13 @@ class MicrogptOptimizedTest {
                 .assertOneLineError(2, "microgpt: Unknown options: '--threads', '2' (see --help)");
     }
 
-    @ParameterizedTest(name = "batch {0}, {1} threads")
-    @CsvSource({"1,1", "4,2", "3,3"})
-    void trainingStepAllocatesNothingOnceWarm(int batchSize, int threads) {
+    @ParameterizedTest(name = "batch {0}, {1} threads, {2} wide")
+    @CsvSource({"1,1,16", "4,2,16", "3,3,16", "1,2,64"}) // 64 wide: Adam on two threads (CHANGE 27)
+    void trainingStepAllocatesNothingOnceWarm(int batchSize, int threads, int width) {
         var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         List<String> docs = microgpt_optimized.splitDocs(TrainingRun.readInput(TestSupport.tinyNames(), false));
         microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(docs, null);
-        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 16, 16, 4),
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, width, 16, 4),
                 tok.vocab_size, new PyRandom(42), false);
         microgpt_optimized.Adam adam = new microgpt_optimized.Adam(model.tape);
         try (microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, batchSize, threads, tok.max_len + 2)) {
