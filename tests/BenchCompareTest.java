@@ -199,6 +199,9 @@ class BenchCompareTest {
         JsonObject root = parseJson(json);
         assertEquals("same-jvm", root.get("mode").getAsString());
         assertEquals(3, root.getAsJsonObject("config").get("steps").getAsInt());
+        assertEquals(Runtime.getRuntime().availableProcessors(), root.getAsJsonObject("config").get("threads").getAsInt(),
+                "MOD's threads: the engine's default");
+        assertTrue(r.out().contains(" threads=" + Runtime.getRuntime().availableProcessors() + " "), r.out());
         JsonArray results = root.getAsJsonArray("results");
         assertEquals(13, results.size());
         Set<Long> pids = new HashSet<>();
@@ -324,6 +327,7 @@ class BenchCompareTest {
     @CsvSource(delimiter = '|', value = {
         "--reps 1|--reps must be at least 2, for a confidence interval",
         "--forks 0|--forks must be at least 1",
+        "--threads 0|--threads must be at least 1 (got 0)",
         "--warmup -1|--warmup must be 0 or more",
         "--warmup-time -1|--warmup-time must be a number of seconds, 0 or more",
         "--steps 0|--steps must be at least 1",
