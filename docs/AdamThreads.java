@@ -1,6 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES ../microgpt_optimized.java
+//SOURCES StepPhases.java
 //COMPILE_OPTIONS -encoding UTF-8
 
 /*
@@ -14,22 +15,14 @@
  */
 package mgpt;
 
-import java.nio.file.Path;
 import java.util.*;
 
 public class AdamThreads {
-    static final int BLOCK = 64, HEADS = 4, STEPS = 200, WARM = 8, ROUNDS = 12;
+    static final int BLOCK = StepPhases.BLOCK, HEADS = StepPhases.HEADS, STEPS = 200, WARM = 8, ROUNDS = 12;
 
     public static void main(String... args) throws Exception {
         String[] widths = args.length > 0 ? args : new String[]{"64", "128"};
-        for (String w : widths)
-            if (!w.matches("[1-9][0-9]{0,3}") || Integer.parseInt(w) % HEADS != 0) {
-                System.err.println("AdamThreads: width '" + w + "' is not a multiple of " + HEADS + " (the heads); try 64 or 128");
-                System.exit(2);
-            }
-        Relaunch.withC2(args, System.currentTimeMillis()); // the engine's //JAVA_OPTIONS stop at C1: again with C2
-        List<String> docs = microgpt_optimized.splitDocs(TrainingRun.readInput(Path.of(TrainingRun.DEFAULT_INPUT), true));
-        new PyRandom(42).shuffle(docs);
+        List<String> docs = StepPhases.setUp("AdamThreads", widths, args); // the widths checked, C2, the shuffled names
         System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
                 + Runtime.getRuntime().availableProcessors() + " cores; block " + BLOCK + ", " + HEADS + " heads, " + STEPS
                 + " steps a round, " + WARM + " rounds of warm-up, then " + ROUNDS + " measured");
@@ -61,7 +54,7 @@ public class AdamThreads {
         double[] ratios = new double[ROUNDS];
         for (int r = 0; r < ROUNDS; r++) ratios[r] = us[0][r] / us[1][r];
         System.out.printf(Locale.ROOT, "%n%d wide, %d parameters, Adam in %d shares on two threads: a step (us, median and range of %d rounds)%n",
-                width, models[0].num_params, Math.min(2, models[0].num_params / microgpt_optimized.Batch.PARAMS_A_THREAD), ROUNDS);
+                width, models[0].num_params, Math.max(1, Math.min(2, models[0].num_params / microgpt_optimized.Batch.PARAMS_A_THREAD)), ROUNDS);
         System.out.printf(Locale.ROOT, "one thread   %8.1f  (%.1f-%.1f)%n", median(us[0]), min(us[0]), max(us[0]));
         System.out.printf(Locale.ROOT, "two threads  %8.1f  (%.1f-%.1f)%n", median(us[1]), min(us[1]), max(us[1]));
         System.out.printf(Locale.ROOT, "one / two    %8.2fx (%.2f-%.2f, each round's ratio)%n", median(ratios), min(ratios), max(ratios));

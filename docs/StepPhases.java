@@ -18,7 +18,7 @@
  *             those of mlp_fc1's rows whose ReLU was off (change 25 leaves them out: counted on the tape);
  *   Adam      three divisions and a square root per parameter, in SIMD lanes; bound: that arithmetic alone,
  *             over one array as long as the width. The steps are 0 to 199, as the harness's: from step 230 Adam
- *             skips one division (change 24).
+ *             skips one division (change 24). On one thread here; on two, docs/AdamThreads.java (change 27).
  * What a part takes beyond its bound is the tape's bookkeeping (nodes, runs, scratch copies) and the work
  * the bound does not count. Run: ./jbang docs/StepPhases.java [width ...] (default 16 64 128): block 64,
  * one layer, 4 heads, one document a step (the harness's train-steps), input.txt (written from the bundled
@@ -35,18 +35,27 @@ public class StepPhases {
 
     public static void main(String... args) throws Exception {
         String[] widths = args.length > 0 ? args : new String[]{"16", "64", "128"};
+        List<String> docs = setUp("StepPhases", widths, args);
+        System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
+                + Runtime.getRuntime().availableProcessors() + " cores; block " + BLOCK + ", " + HEADS + " heads, " + STEPS
+                + " steps a round, median of " + ROUNDS + " rounds after " + WARM + " or more (" + WARM_NS / 1_000_000_000 + " s at least)");
+        for (String w : widths) phases(Integer.parseInt(w), docs);
+    }
+
+    /**
+     * For this tool and docs/AdamThreads.java: checks the widths (exit 2 on one that is not a multiple of the heads),
+     * goes on in a JVM with C2, and returns the names of input.txt (written from the bundled ones if missing), shuffled.
+     */
+    static List<String> setUp(String tool, String[] widths, String[] args) {
         for (String w : widths)
             if (!w.matches("[1-9][0-9]{0,3}") || Integer.parseInt(w) % HEADS != 0) {
-                System.err.println("StepPhases: width '" + w + "' is not a multiple of " + HEADS + " (the heads); try 16, 64 or 128");
+                System.err.println(tool + ": width '" + w + "' is not a multiple of " + HEADS + " (the heads); try 16, 64 or 128");
                 System.exit(2);
             }
         Relaunch.withC2(args, System.currentTimeMillis()); // the engine's //JAVA_OPTIONS stop at C1: again with C2
         List<String> docs = microgpt_optimized.splitDocs(TrainingRun.readInput(Path.of(TrainingRun.DEFAULT_INPUT), true));
         new PyRandom(42).shuffle(docs);
-        System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
-                + Runtime.getRuntime().availableProcessors() + " cores; block " + BLOCK + ", " + HEADS + " heads, " + STEPS
-                + " steps a round, median of " + ROUNDS + " rounds after " + WARM + " or more (" + WARM_NS / 1_000_000_000 + " s at least)");
-        for (String w : widths) phases(Integer.parseInt(w), docs);
+        return docs;
     }
 
     static void phases(int width, List<String> docs) {

@@ -12,9 +12,8 @@ import javax.management.openmbean.CompositeData;
 /**
  * The child's side of a row: what one fresh JVM does with its workload, and how each figure of its report is
  * taken. Time from System.nanoTime around each run; allocation from the allocated-bytes counters of the threads
- * the workload runs on; the
- * heap peak from GC notifications; RSS from /proc/self/status; the live peak from a pass with full collections
- * forced about every millisecond.
+ * the workload runs on; the heap peak from GC notifications; RSS from /proc/self/status; the live peak from a pass
+ * with full collections forced about every millisecond.
  */
 final class Measurement {
     private Measurement() { }
