@@ -77,8 +77,8 @@ public class bench_compare implements Callable<Integer> {
     int nHead = 4;
     @Option(names = "--threads", paramLabel = "T", description = "MOD's threads in 'train-steps', as its --threads: a "
             + "row's step has one document, and a model of 2 x 16384 parameters or more (64 wide) shares Adam and the "
-            + "matrices' copy among them (default: the available processors, as MOD's). ORIG has one thread.")
-    Integer threads;
+            + "matrices' copy among them (default: ${DEFAULT-VALUE}, as MOD's for one document). ORIG has one thread.")
+    int threads = 1;
     @Option(names = "--gc-between-reps", description = "Run System.gc() before every measured run.")
     boolean gcBetweenReps;
     @Option(names = "--input", paramLabel = "FILE", description = "Dataset (default: input.txt, written from the bundled names.txt if missing).")
@@ -187,13 +187,13 @@ public class bench_compare implements Callable<Integer> {
         }
     }
 
-    /** MOD's threads: --threads, or the available processors (MOD's own default). */
-    int threads() { return threads != null ? threads : Runtime.getRuntime().availableProcessors(); }
+    /** MOD's threads in 'train-steps'. */
+    int threads() { return threads; }
 
     List<Area> validate() {
         if (reps < 2) throw UserError.usage("--reps must be at least 2, for a confidence interval (got " + reps + ")");
         if (forks < 1) throw UserError.usage("--forks must be at least 1 (got " + forks + ")");
-        if (threads != null && threads < 1) throw UserError.usage("--threads must be at least 1 (got " + threads + ")");
+        if (threads < 1) throw UserError.usage("--threads must be at least 1 (got " + threads + ")");
         if (warmup < 0) throw UserError.usage("--warmup must be 0 or more (got " + warmup + ")");
         if (!(warmupTime >= 0) || Double.isInfinite(warmupTime))
             throw UserError.usage("--warmup-time must be a number of seconds, 0 or more (got " + warmupTime + ")");
