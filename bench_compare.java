@@ -132,7 +132,7 @@ public class bench_compare implements Callable<Integer> {
     /** What the options decided, for the parts: workloads, the child's measurement, the outputs. */
     BenchSettings settings() {
         return new BenchSettings(asShipped, steps, inferSamples, reps, forks, warmup, warmupTime,
-                new Config(nLayer, nEmbd, blockSize, nHead), threads(), gcBetweenReps, input == null ? TrainingRun.DEFAULT_INPUT : input.toString(),
+                new Config(nLayer, nEmbd, blockSize, nHead), threads, gcBetweenReps, input == null ? TrainingRun.DEFAULT_INPUT : input.toString(),
                 extraJvmArgs(), childJvmOptions("ORIG"), childJvmOptions("MOD"), LONG_RUNS);
     }
 
@@ -187,9 +187,6 @@ public class bench_compare implements Callable<Integer> {
         }
     }
 
-    /** MOD's threads in 'train-steps'. */
-    int threads() { return threads; }
-
     List<Area> validate() {
         if (reps < 2) throw UserError.usage("--reps must be at least 2, for a confidence interval (got " + reps + ")");
         if (forks < 1) throw UserError.usage("--forks must be at least 1 (got " + forks + ")");
@@ -239,7 +236,7 @@ public class bench_compare implements Callable<Integer> {
                 "--infer-samples", "" + inferSamples, "--reps", "" + reps, "--warmup", "" + warmup,
                 "--warmup-time", "" + warmupTime, "--forks", "1",
                 "--block-size", "" + blockSize, "--n-embd", "" + nEmbd, "--n-layer", "" + nLayer, "--n-head", "" + nHead,
-                "--threads", "" + threads()));
+                "--threads", "" + threads));
         if (gcBetweenReps) cmd.add("--gc-between-reps");
         File out = File.createTempFile("bench-child", ".out"), err = File.createTempFile("bench-child", ".err");
         try {

@@ -916,19 +916,12 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** CHANGE 19: every product's matrix transposed, if the weights changed since the last time. */
         void transposed() {
-            if (!columnsStale()) return;
-            for (int k = 2; k < matrices.length; k++) // lm_head on: every product's; CHANGE 23: nothing allocated
-                tape.transpose(matrices[k].first_row(), matrices[k].nout());
-            tape.cols_version = tape.version;
-        }
-
-        /** CHANGE 19: whether the weights changed since the columns were made; the columns' arrays, the first time. */
-        boolean columnsStale() {
             Tape t = tape;
-            if (t.cols_version == t.version && t.cols != null) return false;
+            if (t.cols_version == t.version && t.cols != null) return;
             if (t.cols == null) t.cols = new double[t.rows.length][][];
-            if (t.finite.length < t.rows.length) t.finite = new boolean[t.rows.length];
-            return true;
+            for (int k = 2; k < matrices.length; k++) // lm_head on: every product's; CHANGE 23: nothing allocated
+                t.transpose(matrices[k].first_row(), matrices[k].nout());
+            t.cols_version = t.version;
         }
 
         static double[][] zerosLike(double[][] rows) { // CHANGE 17: gradients, or Adam's moments, row for row
@@ -1169,7 +1162,7 @@ public class microgpt_optimized implements Callable<Integer> {
         void update(Adam adam, int step, int num_steps) {
             if (shares == 1) { adam.step(step, num_steps); return; }
             Tape tape = workers[0].tape;
-            columns = transposedForward && !workers[0].columnsStale(); // in use and current: they follow the update
+            columns = transposedForward && tape.cols != null && tape.cols_version == tape.version; // in use and current: they follow the update
             tape.version++; // CHANGE 19: the weights change, as in Adam.step
             this.adam = adam; this.step = step; this.num_steps = num_steps;
             phase = UPDATE;
