@@ -1022,11 +1022,22 @@ public class microgpt_optimized implements Callable<Integer> {
         final Tape tape;      // CHANGE 7, 17: the parameters are the tape's rows
         final double[][] m; // first moment buffer
         final double[][] v; // second moment buffer
+        // CHANGE 28: by row, the step of its last look, and the indices of its m below TINY then (near[r] null: none yet)
+        static final double TINY = 0x1p-1000; // m * 0.85^64 is still normal (above 0x1p-1022)
+        static final int LOOK = 64;           // steps between two looks at a row
+        private final int[] looked, n_near;
+        private final int[][] near;
+        private final double[][] m_near;     // their new values, while the formula runs over the row
 
         public Adam(Tape tape) { // CHANGE 7, 17: a row of each buffer per row of parameters
             this.tape = tape;
             m = GPT.zerosLike(tape.rows);
             v = GPT.zerosLike(tape.rows);
+            looked = new int[m.length]; // CHANGE 28
+            Arrays.fill(looked, -LOOK);
+            n_near = new int[m.length];
+            near = new int[m.length][];
+            m_near = new double[m.length][];
         }
 
         public void step(int step, int num_steps) {
@@ -1040,21 +1051,85 @@ public class microgpt_optimized implements Callable<Integer> {
             // CHANGE 10: the bias corrections depend on the step only: two pow calls per step, not
             // two per parameter; g*g and sqrt instead of pow(g, 2) and pow(v_hat, 0.5).
             double bias1 = 1 - Math.pow(beta1, step + 1), bias2 = 1 - Math.pow(beta2, step + 1);
+            boolean skip = bias1 == 1 && Math.abs(lr_t) <= 1; // CHANGE 28: see setAside
+            for (int r = from; r < to; r++) {
+                if (step - looked[r] >= LOOK || step < looked[r]) look(r, step); // CHANGE 28
+                int n = skip ? n_near[r] : 0;
+                if (n > 0) n = setAside(r, n);
+                update(tape.rows[r], tape.row_grads[r], m[r], v[r], m[r].length, lr_t, bias1, bias2);
+                for (int j = 0; j < n; j++) m[r][near[r][j]] = m_near[r][j]; // CHANGE 28: not 0, but beta1 * m
+            }
+        }
+
+        /** The update of n parameters, their gradients and moments: a row (CHANGE 12, 17: arrays in locals; CHANGE 28: a method). */
+        static void update(double[] data, double[] grad, double[] m, double[] v, int n, double lr_t, double bias1, double bias2) {
             // CHANGE 24: from step 230 on, 1 - 0.85^(step+1) rounds to 1.0 (from step 3724, 1 - 0.99^(step+1) too), and
             // dividing by 1.0 changes no bit: those steps skip the division, one of the three that bound Adam's time
             // (a test the loop leaves, as C2 makes a copy of the loop for each outcome)
-            for (int r = from; r < to; r++) {
-                final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r]; // CHANGE 12
-                for (int i = 0; i < data.length; i++) {
-                    double g = grad[i];
-                    m[i] = beta1 * m[i] + (1 - beta1) * g;
-                    v[i] = beta2 * v[i] + (1 - beta2) * (g * g);
-                    double m_hat = bias1 == 1 ? m[i] : m[i] / bias1; // CHANGE 24: x / 1 is x
-                    double v_hat = bias2 == 1 ? v[i] : v[i] / bias2;
-                    data[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + eps_adam);
-                    grad[i] = 0;
+            for (int i = 0; i < n; i++) {
+                double g = grad[i];
+                m[i] = beta1 * m[i] + (1 - beta1) * g;
+                v[i] = beta2 * v[i] + (1 - beta2) * (g * g);
+                double m_hat = bias1 == 1 ? m[i] : m[i] / bias1; // CHANGE 24: x / 1 is x
+                double v_hat = bias2 == 1 ? v[i] : v[i] / bias2;
+                data[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + eps_adam);
+                grad[i] = 0;
+            }
+        }
+
+        /** CHANGE 28: row r's m that are not 0 and below TINY, listed; the lists are made once for a row, when needed. */
+        private void look(int r, int step) {
+            double[] m = this.m[r];
+            int n = 0;
+            for (int i = 0; i < m.length; i++)
+                if (m[i] != 0 && Math.abs(m[i]) < TINY) {
+                    if (near[r] == null) { near[r] = new int[m.length]; m_near[r] = new double[m.length]; }
+                    near[r][n++] = i;
+                }
+            n_near[r] = n;
+            looked[r] = step;
+        }
+
+        /**
+         * CHANGE 28: a product or quotient with a subnormal operand or result costs an x86 CPU a microcode assist
+         * (tens of nanoseconds for each SIMD operation that holds one), and a wide model has many after some thousand
+         * steps: a neuron whose ReLU is always
+         * off gets the gradient 0 for its mlp_fc1 row and mlp_fc2 column, and their m decays by 0.85 a step into
+         * the subnormals, where it sticks at 1, 2 or 3 times the smallest one (0.85 k rounds to k). For a subnormal
+         * m with g = 0 (bias1 = 1, |lr_t| <= 1), the update is: m becomes beta1 * m (computed here in integers), v
+         * as always, and the weight keeps its value if |w| >= 2^-940 and v >= 0, as lr_t * m_hat / (sqrt(v_hat) +
+         * eps) is then below 1e8 * 2^-1022, less than half a unit in the last place of w. Those m of row r's list are
+         * set to 0 for the formula, which then does the same to v and w with no subnormal operand; their new values
+         * go to the front of the list, for after the formula. Returns how many.
+         */
+        private int setAside(int r, int listed) {
+            final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r];
+            int[] at = near[r];
+            double[] new_m = m_near[r];
+            int n = 0;
+            for (int j = 0; j < listed; j++) {
+                int i = at[j];
+                double mi = m[i];
+                if (grad[i] == 0 && mi != 0 && Math.abs(mi) < Double.MIN_NORMAL && Math.abs(data[i]) >= 0x1p-940 && v[i] >= 0) {
+                    new_m[n] = beta1Times(mi);
+                    m[i] = 0;
+                    at[j] = at[n]; at[n++] = i; // the list keeps its indices, in another order
                 }
             }
+            return n;
+        }
+
+        private static final long SIGN = Long.MIN_VALUE, BETA1 = (long) (beta1 * 0x1p53); // beta1 = BETA1 / 2^53 exactly
+
+        /**
+         * CHANGE 28: beta1 * m for a subnormal m, rounded as the CPU rounds it (to nearest), in integers. There is no
+         * tie to round to even: rest = 2^52 would need k * BETA1 = 2^52 mod 2^53, so k a multiple of 2^52 (BETA1 is odd).
+         */
+        static double beta1Times(double m) {
+            long bits = Double.doubleToRawLongBits(m), k = bits & ~SIGN; // |m| = k * 2^-1074, k < 2^52
+            long hi = Math.multiplyHigh(k, BETA1), lo = k * BETA1;       // k * BETA1 < 2^105, in two halves
+            long q = hi << 11 | lo >>> 53, rest = lo & (1L << 53) - 1;    // k * beta1 = q + rest / 2^53
+            return Double.longBitsToDouble(bits & SIGN | (rest > 1L << 52 ? q + 1 : q));
         }
     }
 

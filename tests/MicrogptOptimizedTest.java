@@ -460,6 +460,62 @@ class MicrogptOptimizedTest {
         }
     }
 
+    /**
+     * CHANGE 28: beta1 * m for a subnormal m, in integers, against the CPU's product: every k up to 2^18 (the moments
+     * that stick are 1 to 3), random ones up to 2^52 - 1, both signs, and the largest subnormal.
+     */
+    @Test
+    void beta1TimesASubnormalIsTheCPUsProduct() {
+        Random random = new Random(28);
+        for (int n = 0; n < (1 << 18) + 100_000; n++) {
+            long k = n < 1 << 18 ? n + 1 : 1 + (random.nextLong() >>> 12) % ((1L << 52) - 1);
+            if (n == (1 << 18) + 99_999) k = (1L << 52) - 1;
+            for (double m : new double[]{Double.longBitsToDouble(k), -Double.longBitsToDouble(k)})
+                assertEquals(0.85 * m, microgpt_optimized.Adam.beta1Times(m), "k = " + k);
+        }
+    }
+
+    /**
+     * CHANGE 28: Adam with subnormal moments (left out of the formula and put back, where that changes no bit)
+     * against microgpt.java's update, two steps in a row, before and after bias1 becomes 1 (step 230): every
+     * mix of moments (subnormal, 1 to 3 times the smallest, about to become subnormal, normal, zeros), gradients
+     * (zeros, tiny, normal), weights (zeros, the 2^-940 bound and below it, subnormal, infinite, NaN) and second
+     * moments (normal, zero, negative, subnormal, infinite, NaN), in one row.
+     */
+    @ParameterizedTest(name = "step {0} of {1}")
+    @CsvSource({"228, 10000", "5000, 10000", "5000, 5002"}) // the last: a learning rate near 0
+    void adamWithSubnormalMomentsGivesTheSameBits(int step, int num_steps) {
+        double min = Double.MIN_VALUE, normal = Double.MIN_NORMAL;
+        double[] ms = {min, -min, 2 * min, 3 * min, -3 * min, 4 * min, 1000 * min, -normal / 3, normal - min, 1.1 * normal, 0x1p-1001, 1e-3, 0.0, -0.0};
+        double[] gs = {0.0, -0.0, 1e-300, -1e-3};
+        double[] ws = {0.5, -2.0, 0.0, -0.0, 0x1p-940, -0x1p-940, 0x1p-941, 3 * min, Double.POSITIVE_INFINITY, Double.NaN};
+        double[] vs = {1e-6, 1e-61, 0.0, -1.0, 5 * min, Double.POSITIVE_INFINITY, Double.NaN};
+        int n = ms.length * gs.length * ws.length * vs.length, i = 0;
+        double[] p = new double[n], g = new double[n], m = new double[n], v = new double[n];
+        for (double mi : ms) for (double gi : gs) for (double wi : ws) for (double vi : vs) { m[i] = mi; g[i] = gi; p[i] = wi; v[i] = vi; i++; }
+        microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
+        t.rows = new double[][]{p.clone()};
+        t.row_grads = new double[][]{g.clone()};
+        microgpt_optimized.Adam adam = new microgpt_optimized.Adam(t);
+        adam.m[0] = m.clone(); adam.v[0] = v.clone();
+        for (int s = step; s < step + 2; s++) {
+            adam.step(s, num_steps);
+            double lr_t = 0.01 * (1 - (double) s / num_steps);
+            for (int k = 0; k < n; k++) { // microgpt.java's update
+                m[k] = 0.85 * m[k] + (1 - 0.85) * g[k];
+                v[k] = 0.99 * v[k] + (1 - 0.99) * (g[k] * g[k]);
+                double m_hat = m[k] / (1 - Math.pow(0.85, s + 1)), v_hat = v[k] / (1 - Math.pow(0.99, s + 1));
+                p[k] -= lr_t * m_hat / (Math.sqrt(v_hat) + 1e-8);
+                String what = "step " + s + ", m " + ms[k / (n / ms.length)] + ", g " + g[k] + ", v was " + vs[k % vs.length] + ", w was " + ws[k / vs.length % ws.length];
+                assertEquals(m[k], adam.m[0][k], what + ": m");
+                assertEquals(v[k], adam.v[0][k], what + ": v");
+                assertEquals(p[k], t.rows[0][k], what + ": w");
+                assertEquals(0.0, t.row_grads[0][k], what + ": gradient zeroed");
+            }
+            t.row_grads[0] = g.clone(); // the same gradients again
+        }
+    }
+
     @Test
     void modelLossGradientMatchesFiniteDifferences() {
         microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(2, 8, 8, 2), 6,

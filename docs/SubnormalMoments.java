@@ -1,0 +1,82 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES ../microgpt_optimized.java
+//SOURCES StepPhases.java
+//COMPILE_OPTIONS -encoding UTF-8
+
+/*
+ * What change 28 buys: Adam's step of microgpt_optimized.java in a long run of a wide model, where neurons whose
+ * ReLU is always off leave Adam's first moments in the subnormals. One model trains (block 64, one layer, 4 heads,
+ * one document a step, the shuffled names of input.txt, written from the bundled names if missing); every 2,000
+ * steps its state (weights, gradients of the next document, both moments) is copied, and one Adam step is timed
+ * from that same state again and again, in turn with change 28 (Adam.rows) and without it (the formula over every
+ * row, Adam.update), 31 times each; the two results are compared bit for bit. The learning rate is that of the
+ * checkpoint's step. Run: ./jbang docs/SubnormalMoments.java [width [steps]] (default 64 12000), with C2.
+ */
+package mgpt;
+
+import java.util.*;
+
+public class SubnormalMoments {
+    static final int EVERY = 2000, ROUNDS = 31, WARM = 10;
+
+    public static void main(String... args) throws Exception {
+        String width = args.length > 0 ? args[0] : "64";
+        int steps = args.length > 1 && args[1].matches("[1-9][0-9]{0,6}") ? Integer.parseInt(args[1]) : 12000;
+        if (args.length > 1 && !args[1].matches("[1-9][0-9]{0,6}")) {
+            System.err.println("SubnormalMoments: steps '" + args[1] + "' is not a number from 1 to 9999999; try 12000");
+            System.exit(2);
+        }
+        List<String> docs = StepPhases.setUp("SubnormalMoments", new String[]{width}, args);
+        int w = Integer.parseInt(width);
+        System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
+                + Runtime.getRuntime().availableProcessors() + " cores; " + w + " wide, block " + StepPhases.BLOCK + ", "
+                + steps + " steps; one Adam step from each checkpoint's state, median of " + ROUNDS + " (us)");
+        System.out.printf(Locale.ROOT, "%6s %12s %10s %10s %7s%n", "step", "subnormal m", "without", "with", "ratio");
+        var tok = new microgpt_optimized.Tokenizer(docs, null);
+        var model = new microgpt_optimized.GPT(new Config(1, w, StepPhases.BLOCK, StepPhases.HEADS), tok.vocab_size, new PyRandom(42), false);
+        var adam = new microgpt_optimized.Adam(model.tape);
+        var t = model.tape;
+        try (var batch = new microgpt_optimized.Batch(model, 1, 1, tok.max_len + 2)) {
+            for (int step = 0; step < steps; step++) {
+                batch.n_tokens[0] = tok.encode(docs.get(step % docs.size()), batch.tokens[0]);
+                batch.run();
+                if (step % EVERY == 0 && step > 0) checkpoint(step, steps, adam, t);
+                batch.update(adam, step, steps);
+            }
+        }
+    }
+
+    /** One Adam step from the state at this step, with and without change 28, alternated; then both results compared. */
+    static void checkpoint(int step, int steps, microgpt_optimized.Adam adam, microgpt_optimized.Tape t) {
+        double[][] w0 = deep(t.rows), g0 = deep(t.row_grads), m0 = deep(adam.m), v0 = deep(adam.v);
+        double lr_t = 0.01 * (1 - (double) step / steps), bias1 = 1 - Math.pow(0.85, step + 1), bias2 = 1 - Math.pow(0.99, step + 1);
+        double[][] us = new double[2][ROUNDS];
+        double[][][] after = new double[2][][];
+        for (int round = -WARM; round < ROUNDS; round++)
+            for (int k = 0; k < 2; k++) {
+                copy(w0, t.rows); copy(g0, t.row_grads); copy(m0, adam.m); copy(v0, adam.v);
+                long t0 = System.nanoTime();
+                if (k == 1) adam.rows(step, steps, 0, t.rows.length); // change 28
+                else for (int r = 0; r < t.rows.length; r++) // without it: the formula over every row
+                    microgpt_optimized.Adam.update(t.rows[r], t.row_grads[r], adam.m[r], adam.v[r], t.rows[r].length, lr_t, bias1, bias2);
+                long ns = System.nanoTime() - t0;
+                if (round >= 0) us[k][round] = ns / 1e3;
+                if (round == ROUNDS - 1) after[k] = concat(t.rows, adam.m, adam.v);
+            }
+        if (!Arrays.deepEquals(after[0], after[1])) {
+            System.err.println("SubnormalMoments: the weights or moments differ with and without change 28 at step " + step);
+            System.exit(1);
+        }
+        copy(w0, t.rows); copy(g0, t.row_grads); copy(m0, adam.m); copy(v0, adam.v); // the run goes on from its own state
+        int subnormal = 0;
+        for (double[] row : m0) for (double x : row) if (x != 0 && Math.abs(x) < Double.MIN_NORMAL) subnormal++;
+        double without = median(us[0]), with = median(us[1]);
+        System.out.printf(Locale.ROOT, "%6d %12d %10.1f %10.1f %6.2fx%n", step, subnormal, without, with, without / with);
+    }
+
+    static double[][] deep(double[][] a) { double[][] c = new double[a.length][]; for (int i = 0; i < a.length; i++) c[i] = a[i].clone(); return c; }
+    static void copy(double[][] from, double[][] to) { for (int i = 0; i < from.length; i++) System.arraycopy(from[i], 0, to[i], 0, from[i].length); }
+    static double[][] concat(double[][]... parts) { List<double[]> all = new ArrayList<>(); for (double[][] p : parts) for (double[] r : p) all.add(r.clone()); return all.toArray(new double[0][]); }
+    static double median(double[] x) { double[] s = x.clone(); Arrays.sort(s); return s[s.length / 2]; }
+}
