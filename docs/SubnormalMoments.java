@@ -18,7 +18,7 @@ package mgpt;
 import java.util.*;
 
 public class SubnormalMoments {
-    static final int EVERY = 2000, ROUNDS = 31, WARM = 10;
+    static final int EVERY = 2000, ROUNDS = 31, WARM = 200; // warm-up: enough rounds that this loop is compiled too
 
     public static void main(String... args) throws Exception {
         String width = args.length > 0 ? args[0] : "64";
@@ -50,7 +50,8 @@ public class SubnormalMoments {
     /** One Adam step from the state at this step, with and without change 28, alternated; then both results compared. */
     static void checkpoint(int step, int steps, microgpt_optimized.Adam adam, microgpt_optimized.Tape t) {
         double[][] w0 = deep(t.rows), g0 = deep(t.row_grads), m0 = deep(adam.m), v0 = deep(adam.v);
-        double lr_t = 0.01 * (1 - (double) step / steps), bias1 = 1 - Math.pow(0.85, step + 1), bias2 = 1 - Math.pow(0.99, step + 1);
+        double lr_t = microgpt_optimized.Adam.learning_rate * (1 - (double) step / steps);
+        double bias1 = 1 - Math.pow(microgpt_optimized.Adam.beta1, step + 1), bias2 = 1 - Math.pow(microgpt_optimized.Adam.beta2, step + 1);
         double[][] us = new double[2][ROUNDS];
         double[][][] after = new double[2][][];
         for (int round = -WARM; round < ROUNDS; round++)
