@@ -22,11 +22,11 @@ public class SubnormalMoments {
 
     public static void main(String... args) throws Exception {
         String width = args.length > 0 ? args[0] : "64";
-        int steps = args.length > 1 && args[1].matches("[1-9][0-9]{0,6}") ? Integer.parseInt(args[1]) : 12000;
         if (args.length > 1 && !args[1].matches("[1-9][0-9]{0,6}")) {
             System.err.println("SubnormalMoments: steps '" + args[1] + "' is not a number from 1 to 9999999; try 12000");
             System.exit(2);
         }
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 12000;
         List<String> docs = StepPhases.setUp("SubnormalMoments", new String[]{width}, args);
         int w = Integer.parseInt(width);
         System.out.println(System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
