@@ -1025,6 +1025,7 @@ public class microgpt_optimized implements Callable<Integer> {
         // CHANGE 28: by row, the step of its last look, and the indices of its m below TINY then (near[r] null: none yet)
         static final double TINY = 0x1p-1000; // m * 0.85^64 is still normal (above 0x1p-1022)
         static final int LOOK = 64;           // steps between two looks at a row
+        static boolean set_aside = true;      // false only to measure Adam without CHANGE 28 (docs/SubnormalMoments.java)
         private final int[] looked, n_near;
         private final int[][] near;
         private final double[][] m_near;     // their new values, while the formula runs over the row
@@ -1051,29 +1052,25 @@ public class microgpt_optimized implements Callable<Integer> {
             // CHANGE 10: the bias corrections depend on the step only: two pow calls per step, not
             // two per parameter; g*g and sqrt instead of pow(g, 2) and pow(v_hat, 0.5).
             double bias1 = 1 - Math.pow(beta1, step + 1), bias2 = 1 - Math.pow(beta2, step + 1);
-            boolean skip = bias1 == 1 && Math.abs(lr_t) <= 1; // CHANGE 28: see setAside
+            boolean skip = set_aside && bias1 == 1 && Math.abs(lr_t) <= 1; // CHANGE 28: see setAside
+            // CHANGE 24: from step 230 on, 1 - 0.85^(step+1) rounds to 1.0 (from step 3724, 1 - 0.99^(step+1) too), and
+            // dividing by 1.0 changes no bit: those steps skip the division, one of the three that bound Adam's time
+            // (a test the loop leaves, as C2 makes a copy of the loop for each outcome)
             for (int r = from; r < to; r++) {
                 if (step - looked[r] >= LOOK || step < looked[r]) look(r, step); // CHANGE 28
                 int n = skip ? n_near[r] : 0;
                 if (n > 0) n = setAside(r, n);
-                update(tape.rows[r], tape.row_grads[r], m[r], v[r], m[r].length, lr_t, bias1, bias2);
-                for (int j = 0; j < n; j++) m[r][near[r][j]] = m_near[r][j]; // CHANGE 28: not 0, but beta1 * m
-            }
-        }
-
-        /** The update of n parameters, their gradients and moments: a row (CHANGE 12, 17: arrays in locals; CHANGE 28: a method). */
-        static void update(double[] data, double[] grad, double[] m, double[] v, int n, double lr_t, double bias1, double bias2) {
-            // CHANGE 24: from step 230 on, 1 - 0.85^(step+1) rounds to 1.0 (from step 3724, 1 - 0.99^(step+1) too), and
-            // dividing by 1.0 changes no bit: those steps skip the division, one of the three that bound Adam's time
-            // (a test the loop leaves, as C2 makes a copy of the loop for each outcome)
-            for (int i = 0; i < n; i++) {
-                double g = grad[i];
-                m[i] = beta1 * m[i] + (1 - beta1) * g;
-                v[i] = beta2 * v[i] + (1 - beta2) * (g * g);
-                double m_hat = bias1 == 1 ? m[i] : m[i] / bias1; // CHANGE 24: x / 1 is x
-                double v_hat = bias2 == 1 ? v[i] : v[i] / bias2;
-                data[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + eps_adam);
-                grad[i] = 0;
+                final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r]; // CHANGE 12
+                for (int i = 0; i < data.length; i++) {
+                    double g = grad[i];
+                    m[i] = beta1 * m[i] + (1 - beta1) * g;
+                    v[i] = beta2 * v[i] + (1 - beta2) * (g * g);
+                    double m_hat = bias1 == 1 ? m[i] : m[i] / bias1; // CHANGE 24: x / 1 is x
+                    double v_hat = bias2 == 1 ? v[i] : v[i] / bias2;
+                    data[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + eps_adam);
+                    grad[i] = 0;
+                }
+                for (int j = 0; j < n; j++) m[near[r][j]] = m_near[r][j]; // CHANGE 28: not 0, but beta1 * m
             }
         }
 

@@ -9,8 +9,8 @@
  * ReLU is always off leave Adam's first moments in the subnormals. One model trains (block 64, one layer, 4 heads,
  * one document a step, the shuffled names of input.txt, written from the bundled names if missing); every 2,000
  * steps its state (weights, gradients of the next document, both moments) is copied, and one Adam step is timed
- * from that same state again and again, in turn with change 28 (Adam.rows) and without it (the formula over every
- * row, Adam.update), 31 times each; the two results are compared bit for bit. The learning rate is that of the
+ * from that same state again and again, in turn with change 28 and without it (Adam.set_aside false: the formula
+ * over every value), 31 times each after 100 of warm-up and a second at least; the two results are compared bit for bit. The learning rate is that of the
  * checkpoint's step. Run: ./jbang docs/SubnormalMoments.java [width [steps]] (default 64 12000), with C2.
  */
 package mgpt;
@@ -18,7 +18,8 @@ package mgpt;
 import java.util.*;
 
 public class SubnormalMoments {
-    static final int EVERY = 2000, ROUNDS = 31, WARM = 200; // warm-up: enough rounds that this loop is compiled too
+    static final int EVERY = 2000, ROUNDS = 31, WARM = 100;
+    static final long WARM_NS = 1_000_000_000L; // and at least a second: C2 recompiles Adam.rows for the switch
 
     public static void main(String... args) throws Exception {
         String width = args.length > 0 ? args[0] : "64";
@@ -50,21 +51,22 @@ public class SubnormalMoments {
     /** One Adam step from the state at this step, with and without change 28, alternated; then both results compared. */
     static void checkpoint(int step, int steps, microgpt_optimized.Adam adam, microgpt_optimized.Tape t) {
         double[][] w0 = deep(t.rows), g0 = deep(t.row_grads), m0 = deep(adam.m), v0 = deep(adam.v);
-        double lr_t = microgpt_optimized.Adam.learning_rate * (1 - (double) step / steps);
-        double bias1 = 1 - Math.pow(microgpt_optimized.Adam.beta1, step + 1), bias2 = 1 - Math.pow(microgpt_optimized.Adam.beta2, step + 1);
         double[][] us = new double[2][ROUNDS];
         double[][][] after = new double[2][][];
-        for (int round = -WARM; round < ROUNDS; round++)
+        long warmed = System.nanoTime() + WARM_NS;
+        for (int round = -WARM; round < ROUNDS; round++) {
+            if (round == 0 && System.nanoTime() < warmed) round = -1; // one more round of warm-up
             for (int k = 0; k < 2; k++) {
                 copy(w0, t.rows); copy(g0, t.row_grads); copy(m0, adam.m); copy(v0, adam.v);
+                microgpt_optimized.Adam.set_aside = k == 1; // the same code, with and without change 28's branch
                 long t0 = System.nanoTime();
-                if (k == 1) adam.rows(step, steps, 0, t.rows.length); // change 28
-                else for (int r = 0; r < t.rows.length; r++) // without it: the formula over every row
-                    microgpt_optimized.Adam.update(t.rows[r], t.row_grads[r], adam.m[r], adam.v[r], t.rows[r].length, lr_t, bias1, bias2);
+                adam.rows(step, steps, 0, t.rows.length);
                 long ns = System.nanoTime() - t0;
+                microgpt_optimized.Adam.set_aside = true;
                 if (round >= 0) us[k][round] = ns / 1e3;
                 if (round == ROUNDS - 1) after[k] = concat(t.rows, adam.m, adam.v);
             }
+        }
         if (!Arrays.deepEquals(after[0], after[1])) {
             System.err.println("SubnormalMoments: the weights or moments differ with and without change 28 at step " + step);
             System.exit(1);
