@@ -1059,6 +1059,7 @@ public class microgpt_optimized implements Callable<Integer> {
             for (int r = from; r < to; r++) {
                 if (step - looked[r] >= LOOK || step < looked[r]) look(r, step); // CHANGE 28
                 int n = skip ? n_near[r] : 0;
+                if (n == m[r].length && wholeRow(r)) continue; // CHANGE 28
                 if (n > 0) n = setAside(r, n);
                 final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r]; // CHANGE 12
                 for (int i = 0; i < data.length; i++) {
@@ -1107,13 +1108,35 @@ public class microgpt_optimized implements Callable<Integer> {
             for (int j = 0; j < listed; j++) {
                 int i = at[j];
                 double mi = m[i];
-                if (grad[i] == 0 && mi != 0 && Math.abs(mi) < Double.MIN_NORMAL && Math.abs(data[i]) >= 0x1p-940 && v[i] >= 0) {
+                if (known(grad[i], mi, data[i], v[i])) {
                     new_m[n] = beta1Times(mi);
                     m[i] = 0;
                     at[j] = at[n]; at[n++] = i; // the list keeps its indices, in another order
                 }
             }
             return n;
+        }
+
+        /** CHANGE 28: whether the update of a value is known without arithmetic on its m (see setAside). */
+        private static boolean known(double g, double m, double w, double v) {
+            return g == 0 && m != 0 && Math.abs(m) < Double.MIN_NORMAL && Math.abs(w) >= 0x1p-940 && v >= 0;
+        }
+
+        /**
+         * CHANGE 28: a row whose every value would be set aside (a dead neuron's mlp_fc1 row) needs no formula at all:
+         * m becomes beta1 * m, v is updated, the weights keep their values. Returns false, having changed nothing, if
+         * some value would not be.
+         */
+        private boolean wholeRow(int r) {
+            final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r];
+            for (int i = 0; i < m.length; i++)
+                if (!known(grad[i], m[i], data[i], v[i])) return false;
+            for (int i = 0; i < m.length; i++) {
+                m[i] = beta1Times(m[i]);
+                v[i] = beta2 * v[i] + (1 - beta2) * (grad[i] * grad[i]);
+                grad[i] = 0;
+            }
+            return true;
         }
 
         private static final long SIGN = Long.MIN_VALUE, BETA1 = (long) (beta1 * 0x1p53); // beta1 = BETA1 / 2^53 exactly

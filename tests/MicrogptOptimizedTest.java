@@ -477,42 +477,59 @@ class MicrogptOptimizedTest {
 
     /**
      * CHANGE 28: Adam with subnormal moments (left out of the formula and put back, where that changes no bit)
-     * against microgpt.java's update, two steps in a row, before and after bias1 becomes 1 (step 230): every
-     * mix of moments (subnormal, 1 to 3 times the smallest, about to become subnormal, normal, zeros), gradients
-     * (zeros, tiny, normal), weights (zeros, the 2^-940 bound and below it, subnormal, infinite, NaN) and second
-     * moments (normal, zero, negative, subnormal, infinite, NaN), in one row.
+     * against microgpt.java's update, two steps in a row, before and after bias1 becomes 1 (step 230): a row
+     * of every mix of moments (subnormal, 1 to 3 times the smallest, about to become subnormal, normal, zeros),
+     * gradients (zeros, tiny, normal), weights (zeros, the 2^-940 bound and below it, subnormal, infinite, NaN)
+     * and second moments (normal, zero, negative, subnormal, infinite, NaN); a row whose every value is set aside
+     * (no formula at all); and that row with one gradient that is not 0.
      */
     @ParameterizedTest(name = "step {0} of {1}")
     @CsvSource({"228, 10000", "5000, 10000", "5000, 5002"}) // the last: a learning rate near 0
     void adamWithSubnormalMomentsGivesTheSameBits(int step, int num_steps) {
         double min = Double.MIN_VALUE, normal = Double.MIN_NORMAL;
-        double[] ms = {min, -min, 2 * min, 3 * min, -3 * min, 4 * min, 1000 * min, -normal / 3, normal - min, 1.1 * normal, 0x1p-1001, 1e-3, 0.0, -0.0};
-        double[] gs = {0.0, -0.0, 1e-300, -1e-3};
-        double[] ws = {0.5, -2.0, 0.0, -0.0, 0x1p-940, -0x1p-940, 0x1p-941, 3 * min, Double.POSITIVE_INFINITY, Double.NaN};
-        double[] vs = {1e-6, 1e-61, 0.0, -1.0, 5 * min, Double.POSITIVE_INFINITY, Double.NaN};
-        int n = ms.length * gs.length * ws.length * vs.length, i = 0;
-        double[] p = new double[n], g = new double[n], m = new double[n], v = new double[n];
-        for (double mi : ms) for (double gi : gs) for (double wi : ws) for (double vi : vs) { m[i] = mi; g[i] = gi; p[i] = wi; v[i] = vi; i++; }
+        List<double[]> mix = new ArrayList<>(), whole = new ArrayList<>(); // {m, g, w, v} each
+        for (double m : new double[]{min, -min, 2 * min, 3 * min, -3 * min, 4 * min, 1000 * min, -normal / 3, normal - min, 1.1 * normal, 0x1p-1001, 1e-3, 0.0, -0.0})
+            for (double g : new double[]{0.0, -0.0, 1e-300, -1e-3})
+                for (double w : new double[]{0.5, -2.0, 0.0, -0.0, 0x1p-940, -0x1p-940, 0x1p-941, 3 * min, Double.POSITIVE_INFINITY, Double.NaN})
+                    for (double v : new double[]{1e-6, 1e-61, 0.0, -1.0, 5 * min, Double.POSITIVE_INFINITY, Double.NaN})
+                        mix.add(new double[]{m, g, w, v});
+        for (double m : new double[]{min, -min, 2 * min, -3 * min, 1000 * min, -0x1p-1030})
+            for (double g : new double[]{0.0, -0.0})
+                for (double w : new double[]{0.5, -2.0, 0x1p-940, -0x1p-940})
+                    for (double v : new double[]{1e-6, 0.0, Double.POSITIVE_INFINITY})
+                        whole.add(new double[]{m, g, w, v});
+        List<double[]> almost = new ArrayList<>(whole);
+        almost.set(almost.size() / 2, new double[]{min, -1e-3, 0.5, 1e-6});
+        List<List<double[]>> rows = List.of(mix, whole, almost);
+        int R = rows.size();
+        double[][] p = new double[R][], g = new double[R][], m = new double[R][], v = new double[R][];
+        for (int r = 0; r < R; r++) {
+            int n = rows.get(r).size();
+            p[r] = new double[n]; g[r] = new double[n]; m[r] = new double[n]; v[r] = new double[n];
+            for (int k = 0; k < n; k++) { double[] x = rows.get(r).get(k); m[r][k] = x[0]; g[r][k] = x[1]; p[r][k] = x[2]; v[r][k] = x[3]; }
+        }
         microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
-        t.rows = new double[][]{p.clone()};
-        t.row_grads = new double[][]{g.clone()};
+        t.rows = new double[R][]; t.row_grads = new double[R][];
+        for (int r = 0; r < R; r++) { t.rows[r] = p[r].clone(); t.row_grads[r] = g[r].clone(); }
         microgpt_optimized.Adam adam = new microgpt_optimized.Adam(t);
-        adam.m[0] = m.clone(); adam.v[0] = v.clone();
+        for (int r = 0; r < R; r++) { adam.m[r] = m[r].clone(); adam.v[r] = v[r].clone(); }
         for (int s = step; s < step + 2; s++) {
             adam.step(s, num_steps);
             double lr_t = 0.01 * (1 - (double) s / num_steps);
-            for (int k = 0; k < n; k++) { // microgpt.java's update
-                m[k] = 0.85 * m[k] + (1 - 0.85) * g[k];
-                v[k] = 0.99 * v[k] + (1 - 0.99) * (g[k] * g[k]);
-                double m_hat = m[k] / (1 - Math.pow(0.85, s + 1)), v_hat = v[k] / (1 - Math.pow(0.99, s + 1));
-                p[k] -= lr_t * m_hat / (Math.sqrt(v_hat) + 1e-8);
-                String what = "step " + s + ", m " + ms[k / (n / ms.length)] + ", g " + g[k] + ", v was " + vs[k % vs.length] + ", w was " + ws[k / vs.length % ws.length];
-                assertEquals(m[k], adam.m[0][k], what + ": m");
-                assertEquals(v[k], adam.v[0][k], what + ": v");
-                assertEquals(p[k], t.rows[0][k], what + ": w");
-                assertEquals(0.0, t.row_grads[0][k], what + ": gradient zeroed");
-            }
-            t.row_grads[0] = g.clone(); // the same gradients again
+            for (int r = 0; r < R; r++)
+                for (int k = 0; k < p[r].length; k++) { // microgpt.java's update
+                    double[] was = rows.get(r).get(k);
+                    m[r][k] = 0.85 * m[r][k] + (1 - 0.85) * g[r][k];
+                    v[r][k] = 0.99 * v[r][k] + (1 - 0.99) * (g[r][k] * g[r][k]);
+                    double m_hat = m[r][k] / (1 - Math.pow(0.85, s + 1)), v_hat = v[r][k] / (1 - Math.pow(0.99, s + 1));
+                    p[r][k] -= lr_t * m_hat / (Math.sqrt(v_hat) + 1e-8);
+                    String what = "step " + s + ", row " + r + ": m was " + was[0] + ", g " + was[1] + ", w " + was[2] + ", v " + was[3];
+                    assertEquals(m[r][k], adam.m[r][k], what + ": m");
+                    assertEquals(v[r][k], adam.v[r][k], what + ": v");
+                    assertEquals(p[r][k], t.rows[r][k], what + ": w");
+                    assertEquals(0.0, t.row_grads[r][k], what + ": gradient zeroed");
+                }
+            for (int r = 0; r < R; r++) t.row_grads[r] = g[r].clone(); // the same gradients again
         }
     }
 
