@@ -1056,11 +1056,15 @@ public class microgpt_optimized implements Callable<Integer> {
             // CHANGE 24: from step 230 on, 1 - 0.85^(step+1) rounds to 1.0 (from step 3724, 1 - 0.99^(step+1) too), and
             // dividing by 1.0 changes no bit: those steps skip the division, one of the three that bound Adam's time
             // (a test the loop leaves, as C2 makes a copy of the loop for each outcome)
+            boolean look = from < to && (step - looked[from] >= LOOK || step < looked[from]); // CHANGE 28: a range's rows are looked at together
+            final int[] n_near = this.n_near;
             for (int r = from; r < to; r++) {
-                if (step - looked[r] >= LOOK || step < looked[r]) look(r, step); // CHANGE 28
+                if (look) look(r, step); // CHANGE 28
                 int n = skip ? n_near[r] : 0;
-                if (n == m[r].length && wholeRow(r)) continue; // CHANGE 28
-                if (n > 0) n = setAside(r, n);
+                if (n > 0) {
+                    if (n == this.m[r].length && wholeRow(r)) continue;
+                    n = setAside(r, n);
+                }
                 final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r]; // CHANGE 12
                 for (int i = 0; i < data.length; i++) {
                     double g = grad[i];
