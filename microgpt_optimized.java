@@ -1097,12 +1097,12 @@ public class microgpt_optimized implements Callable<Integer> {
          * (tens of nanoseconds for each SIMD operation that holds one), and a wide model has many after some
          * thousand steps: a neuron whose ReLU is always off gets the gradient 0 for its mlp_fc1 row and mlp_fc2
          * column, and their m decays by 0.85 a step into the subnormals, where it sticks at 1, 2 or 3 times the
-         * smallest one (0.85 k rounds to k). For a subnormal
-         * m with g = 0 (bias1 = 1, |lr_t| <= 1), the update is: m becomes beta1 * m (computed here in integers), v
-         * as always, and the weight keeps its value if |w| >= 2^-940 and v >= 0, as lr_t * m_hat / (sqrt(v_hat) +
-         * eps) is then below 1e8 * 2^-1022, less than half a unit in the last place of w. Those m of row r's list are
-         * set to 0 for the formula, which then does the same to v and w with no subnormal operand; their new values
-         * go to the front of the list, for after the formula. Returns how many.
+         * smallest one (0.85 k rounds to k). For a subnormal m with g = 0 (bias1 = 1, |lr_t| <= 1), the update is:
+         * m becomes beta1 * m (computed here in integers), v as always, and the weight keeps its value if |w| >=
+         * 2^-940 and v >= 0, as lr_t * m_hat / (sqrt(v_hat) + eps) is then below 1e8 * 2^-1022, less than half a
+         * unit in the last place of w. Those m of row r's list are set to 0 for the formula, which then does the same
+         * to v and w with no subnormal operand; their new values go to the front of the list, for after the formula.
+         * Returns how many.
          */
         private int setAside(int r, int listed) {
             final double[] data = tape.rows[r], grad = tape.row_grads[r], m = this.m[r], v = this.v[r];
