@@ -50,36 +50,36 @@ public class SubnormalMoments {
 
     /** One Adam step from the state at this step, with and without change 28, alternated; then both results compared. */
     static void checkpoint(int step, int steps, microgpt_optimized.Adam adam, microgpt_optimized.Tape t) {
-        double[][] w0 = deep(t.rows), g0 = deep(t.row_grads), m0 = deep(adam.m), v0 = deep(adam.v);
+        double[] w0 = ModelFile.flat(t.rows), g0 = ModelFile.flat(t.row_grads), m0 = ModelFile.flat(adam.m), v0 = ModelFile.flat(adam.v);
         double[][] us = new double[2][ROUNDS];
         double[][][] after = new double[2][][];
         long warmed = System.nanoTime() + WARM_NS;
         for (int round = -WARM; round < ROUNDS; round++) {
             if (round == 0 && System.nanoTime() < warmed) round = -1; // one more round of warm-up
             for (int k = 0; k < 2; k++) {
-                copy(w0, t.rows); copy(g0, t.row_grads); copy(m0, adam.m); copy(v0, adam.v);
+                restore(t, adam, w0, g0, m0, v0);
                 microgpt_optimized.Adam.set_aside = k == 1; // the same code, with and without change 28's branch
                 long t0 = System.nanoTime();
                 adam.rows(step, steps, 0, t.rows.length);
                 long ns = System.nanoTime() - t0;
                 microgpt_optimized.Adam.set_aside = true;
                 if (round >= 0) us[k][round] = ns / 1e3;
-                if (round == ROUNDS - 1) after[k] = concat(t.rows, adam.m, adam.v);
+                if (round == ROUNDS - 1) after[k] = new double[][]{ModelFile.flat(t.rows), ModelFile.flat(adam.m), ModelFile.flat(adam.v)};
             }
         }
         if (!Arrays.deepEquals(after[0], after[1])) {
             System.err.println("SubnormalMoments: the weights or moments differ with and without change 28 at step " + step);
             System.exit(1);
         }
-        copy(w0, t.rows); copy(g0, t.row_grads); copy(m0, adam.m); copy(v0, adam.v); // the run goes on from its own state
+        restore(t, adam, w0, g0, m0, v0); // the run goes on from its own state
         int subnormal = 0;
-        for (double[] row : m0) for (double x : row) if (x != 0 && Math.abs(x) < Double.MIN_NORMAL) subnormal++;
-        double without = median(us[0]), with = median(us[1]);
+        for (double x : m0) if (x != 0 && Math.abs(x) < Double.MIN_NORMAL) subnormal++;
+        double without = MulAddBound.median(us[0]), with = MulAddBound.median(us[1]);
         System.out.printf(Locale.ROOT, "%6d %12d %10.1f %10.1f %6.2fx%n", step, subnormal, without, with, without / with);
     }
 
-    static double[][] deep(double[][] a) { double[][] c = new double[a.length][]; for (int i = 0; i < a.length; i++) c[i] = a[i].clone(); return c; }
-    static void copy(double[][] from, double[][] to) { for (int i = 0; i < from.length; i++) System.arraycopy(from[i], 0, to[i], 0, from[i].length); }
-    static double[][] concat(double[][]... parts) { List<double[]> all = new ArrayList<>(); for (double[][] p : parts) for (double[] r : p) all.add(r.clone()); return all.toArray(new double[0][]); }
-    static double median(double[] x) { double[] s = x.clone(); Arrays.sort(s); return s[s.length / 2]; }
+    /** The checkpoint's state back in the model's and Adam's rows. */
+    static void restore(microgpt_optimized.Tape t, microgpt_optimized.Adam adam, double[] w, double[] g, double[] m, double[] v) {
+        ModelFile.unflat(w, t.rows); ModelFile.unflat(g, t.row_grads); ModelFile.unflat(m, adam.m); ModelFile.unflat(v, adam.v);
+    }
 }
