@@ -447,16 +447,23 @@ class MicrogptOptimizedTest {
         double[] p = t.rows[0].clone(), g = t.row_grads[0].clone(), m = adam.m[0].clone(), v = adam.v[0].clone();
         int num_steps = 10000;
         adam.step(step, num_steps);
-        double lr_t = 0.01 * (1 - (double) step / num_steps);
-        for (int i = 0; i < 37; i++) { // microgpt.java's update
-            m[i] = 0.85 * m[i] + (1 - 0.85) * g[i];
-            v[i] = 0.99 * v[i] + (1 - 0.99) * (g[i] * g[i]);
-            double m_hat = m[i] / (1 - Math.pow(0.85, step + 1)), v_hat = v[i] / (1 - Math.pow(0.99, step + 1));
-            p[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + 1e-8);
+        adamFormula(p, g, m, v, step, num_steps);
+        for (int i = 0; i < 37; i++) {
             assertEquals(m[i], adam.m[0][i], "m " + i);
             assertEquals(v[i], adam.v[0][i], "v " + i);
             assertEquals(p[i], t.rows[0][i], "parameter " + i);
             assertEquals(0.0, t.row_grads[0][i], "gradient " + i + " zeroed");
+        }
+    }
+
+    /** microgpt.java's Adam update of one row of parameters p, gradients g and moments m, v, with both divisions. */
+    static void adamFormula(double[] p, double[] g, double[] m, double[] v, int step, int num_steps) {
+        double lr_t = 0.01 * (1 - (double) step / num_steps);
+        for (int i = 0; i < p.length; i++) {
+            m[i] = 0.85 * m[i] + (1 - 0.85) * g[i];
+            v[i] = 0.99 * v[i] + (1 - 0.99) * (g[i] * g[i]);
+            double m_hat = m[i] / (1 - Math.pow(0.85, step + 1)), v_hat = v[i] / (1 - Math.pow(0.99, step + 1));
+            p[i] -= lr_t * m_hat / (Math.sqrt(v_hat) + 1e-8);
         }
     }
 
@@ -515,20 +522,17 @@ class MicrogptOptimizedTest {
         for (int r = 0; r < R; r++) { adam.m[r] = m[r].clone(); adam.v[r] = v[r].clone(); }
         for (int s = step; s < step + 2; s++) {
             adam.step(s, num_steps);
-            double lr_t = 0.01 * (1 - (double) s / num_steps);
-            for (int r = 0; r < R; r++)
-                for (int k = 0; k < p[r].length; k++) { // microgpt.java's update
+            for (int r = 0; r < R; r++) {
+                adamFormula(p[r], g[r], m[r], v[r], s, num_steps);
+                for (int k = 0; k < p[r].length; k++) {
                     double[] was = rows.get(r).get(k);
-                    m[r][k] = 0.85 * m[r][k] + (1 - 0.85) * g[r][k];
-                    v[r][k] = 0.99 * v[r][k] + (1 - 0.99) * (g[r][k] * g[r][k]);
-                    double m_hat = m[r][k] / (1 - Math.pow(0.85, s + 1)), v_hat = v[r][k] / (1 - Math.pow(0.99, s + 1));
-                    p[r][k] -= lr_t * m_hat / (Math.sqrt(v_hat) + 1e-8);
                     String what = "step " + s + ", row " + r + ": m was " + was[0] + ", g " + was[1] + ", w " + was[2] + ", v " + was[3];
                     assertEquals(m[r][k], adam.m[r][k], what + ": m");
                     assertEquals(v[r][k], adam.v[r][k], what + ": v");
                     assertEquals(p[r][k], t.rows[r][k], what + ": w");
                     assertEquals(0.0, t.row_grads[r][k], what + ": gradient zeroed");
                 }
+            }
             for (int r = 0; r < R; r++) t.row_grads[r] = g[r].clone(); // the same gradients again
         }
     }
