@@ -841,6 +841,7 @@ public class microgpt_optimized implements Callable<Integer> {
         final KVCache cache;
         final int[] head_weights; // first node of each head's attention weights
         final int[] losses;       // the loss node of each position
+        final int[] x, x_residual, y, q, k, v, logits; // CHANGE 29: each position's vectors (first nodes), layer by layer
         final double[] probs;     // sampling probabilities
 
         public GPT(Config config, int vocab_size, PyRandom random, boolean flatCache) { // CHANGE 4: flatCache
@@ -879,6 +880,8 @@ public class microgpt_optimized implements Callable<Integer> {
             head_weights = new int[n_head];
             losses = new int[block_size];
             probs = new double[vocab_size];
+            x = new int[block_size]; x_residual = new int[block_size]; y = new int[block_size]; // CHANGE 29
+            q = new int[block_size]; k = new int[block_size]; v = new int[block_size]; logits = new int[block_size];
         }
 
         /** CHANGE 16: a worker for another thread: the same parameters (CHANGE 17: shared), a tape and gradients of its own. */
@@ -894,6 +897,8 @@ public class microgpt_optimized implements Callable<Integer> {
             num_params = model.num_params;
             cache = new KVCache(n_layer, block_size, model.cache.flat);
             head_weights = new int[n_head]; losses = new int[block_size]; probs = new double[vocab_size];
+            x = new int[block_size]; x_residual = new int[block_size]; y = new int[block_size]; // CHANGE 29
+            q = new int[block_size]; k = new int[block_size]; v = new int[block_size]; logits = new int[block_size];
         }
 
         /**
@@ -1011,6 +1016,60 @@ public class microgpt_optimized implements Callable<Integer> {
             x = t.add(x, x_residual, n_embd);
         }
         return linear(t, x, model.lm_head); // CHANGE 8
+    }
+
+    /**
+     * CHANGE 29: gpt() for positions 0..n-1 of a document at once, layer by layer: each product over every position
+     * (linears), then the next. The values are gpt()'s. So are the gradients: the backward pass adds into each
+     * gradient the same terms in the same order. A parameter's terms come position by position, last first, as
+     * before; a position's vectors get theirs from that position's nodes, in their order, and from the attention
+     * of the positions after it, last first, as before. Leaves the first node of each position's logits in model.logits.
+     */
+    static void gpt_document(GPT model, int[] tokens, int n, KVCache cache) {
+        Tape t = model.tape;
+        int n_layer = model.n_layer, n_embd = model.n_embd, n_head = model.n_head, head_dim = model.head_dim;
+        int[] x = model.x, x_residual = model.x_residual, y = model.y;
+        for (int p = 0; p < n; p++) {
+            int tok_emb = t.row(model.wte.row(tokens[p])); // token embedding
+            int pos_emb = t.row(model.wpe.row(p));         // position embedding
+            x[p] = rmsnorm(t, t.add(tok_emb, pos_emb, n_embd), n_embd);
+        }
+        for (int li = 0; li < n_layer; li++) {
+            // 1) Multi-head attention block
+            for (int p = 0; p < n; p++) { x_residual[p] = x[p]; x[p] = rmsnorm(t, x[p], n_embd); }
+            int[] q = model.q, k = model.k, v = model.v;
+            linears(t, x, model.attn_wq[li], q, n);
+            linears(t, x, model.attn_wk[li], k, n);
+            linears(t, x, model.attn_wv[li], v, n);
+            for (int p = 0; p < n; p++) cache.put(li, p, k[p], v[p]);
+            double inv_sqrt = 1.0 / Math.sqrt(head_dim);
+            int[] v_all = cache.valueArray(li);
+            for (int p = 0; p < n; p++) {
+                int len = p + 1;
+                for (int h = 0; h < n_head; h++) {
+                    int hs = h * head_dim;
+                    int dots = t.dots(q[p] + hs, cache.keyArray(li), cache.offset(li), hs, head_dim, len);
+                    model.head_weights[h] = softmax(t, t.mul(dots, inv_sqrt, len), len);
+                }
+                y[p] = t.next(); // the heads' outputs, concatenated
+                for (int h = 0; h < n_head; h++)
+                    t.dot_gathers(model.head_weights[h], v_all, cache.offset(li), h * head_dim, head_dim, len);
+            }
+            linears(t, y, model.attn_wo[li], x, n);
+            for (int p = 0; p < n; p++) x[p] = t.add(x[p], x_residual[p], n_embd);
+            // 2) MLP block
+            for (int p = 0; p < n; p++) { x_residual[p] = x[p]; x[p] = rmsnorm(t, x[p], n_embd); }
+            linears(t, x, model.mlp_fc1[li], y, n);
+            for (int p = 0; p < n; p++) y[p] = t.relu(y[p], 4 * n_embd);
+            linears(t, y, model.mlp_fc2[li], x, n);
+            for (int p = 0; p < n; p++) x[p] = t.add(x[p], x_residual[p], n_embd);
+        }
+        linears(t, x, model.lm_head, model.logits, n);
+    }
+
+    /** CHANGE 29: out[p] = linear(x[p], w) for p = 0..n-1. */
+    static void linears(Tape t, int[] x, Matrix w, int[] out, int n) {
+        for (int p = 0; p < n; p++) out[p] = t.matvec(w.first_row(), w.nout(), x[p]);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1165,9 +1224,11 @@ public class microgpt_optimized implements Callable<Integer> {
     static int loss(GPT model, int[] tokens, int n_tokens) {
         Tape t = model.tape;
         int n = Math.min(model.block_size, n_tokens - 1);
+        boolean layers = !TrainingReport.watching(); // CHANGE 29: the document layer by layer (--report's probes see gpt())
+        if (layers) gpt_document(model, tokens, n, model.cache);
         for (int pos_id = 0; pos_id < n; pos_id++) {
             int token_id = tokens[pos_id], target_id = tokens[pos_id + 1];
-            int logits = gpt(model, token_id, pos_id, model.cache);
+            int logits = layers ? model.logits[pos_id] : gpt(model, token_id, pos_id, model.cache);
             // CHANGE 5: -log softmax(z)[target] = -(z[target] - logsumexp(z)): no probabilities on the graph
             model.losses[pos_id] = t.neg(t.sub(logits + target_id, t.lse(logits, model.vocab_size)));
         }
