@@ -263,7 +263,8 @@ public class microgpt_optimized implements Callable<Integer> {
                 // CHANGE 14: runs. An elementwise op over a vector is one node per element, as always,
                 // but only the run's last node holds the op; the others are PART, done with it.
                 PART = 17, ADD_VV = 18, ADD_VC = 19, MUL_VS = 20, MUL_VC = 21, EXP_V = 22, RELU_V = 23,
-                MATVEC = 24, ROW = 25; // CHANGE 13, 17: a matrix-vector product's outputs; a row of parameters
+                MATVEC = 24, ROW = 25, // CHANGE 13, 17: a matrix-vector product's outputs; a row of parameters
+                MATMAT = 26; // CHANGE 29: a product's outputs at every position of a document
 
         public double[] data; // scalar value of each node, computed in the forward pass
         public double[] grad; // d(loss)/d(node), computed in the backward pass
@@ -286,6 +287,7 @@ public class microgpt_optimized implements Callable<Integer> {
         double[][][] cols;
         int version, cols_version = -1;
         private double[] ys = new double[0];
+        private double[][] xm = new double[0][], gxm = new double[0][], ym = new double[0][]; // CHANGE 29: matmat's scratch
         // CHANGE 26: finite[first_row]: every value of that matrix was finite when cols was made; nz, a product's
         // inputs that are not zero; relu_out, the first node of the last ReLU's outputs (-1: none since reset)
         boolean[] finite = new boolean[0];
@@ -470,16 +472,23 @@ public class microgpt_optimized implements Callable<Integer> {
          * Only a ReLU's outputs are looked at: other inputs are seldom zero, and looking costs time.
          */
         int matvec(int first_row, int nout, int x) {
-            int out = run(MATVEC, nout, x, first_row, 0), nin = rows[first_row].length, o = 0;
-            double[] d = data;
+            int out = run(MATVEC, nout, x, first_row, 0), nin = rows[first_row].length;
             if (xs.length < nin) { xs = new double[nin]; gxs = new double[nin]; } // the backward pass's scratch
             if (live.length < nout) live = new int[nout];
+            sums(out, nout, x, first_row, x == relu_out);
+            return out;
+        }
+
+        /** matvec's sums into nodes out..out+nout-1; relu: x is a ReLU's outputs (CHANGE 26). */
+        private void sums(int out, int nout, int x, int first_row, boolean relu) {
+            int nin = rows[first_row].length, o = 0;
+            double[] d = data;
             if (cols != null && cols_version == version) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
                 double[][] wT = cols[first_row];
                 if (ys.length < nout) ys = new double[nout];
                 double[] y = ys;
                 Arrays.fill(y, 0, nout, 0.0);
-                if (x == relu_out && finite[first_row]) return nonzeroSums(out, nout, x, wT, nin); // CHANGE 26
+                if (relu && finite[first_row]) { nonzeroSums(out, nout, x, wT, nin); return; } // CHANGE 26
                 int i = 0;
                 for (; i + 4 <= nin; i += 4) { // CHANGE 20: four inputs a pass, y read and written once for four: each y[k] the same sums
                     double x0 = d[x + i], x1 = d[x + i + 1], x2 = d[x + i + 2], x3 = d[x + i + 3];
@@ -492,7 +501,7 @@ public class microgpt_optimized implements Callable<Integer> {
                     for (int k = 0; k < nout; k++) y[k] += c[k] * xi;
                 }
                 System.arraycopy(y, 0, d, out, nout);
-                return out;
+                return;
             }
             for (; o + 4 <= nout; o += 4) {
                 double[] w0 = rows[first_row + o], w1 = rows[first_row + o + 1], w2 = rows[first_row + o + 2], w3 = rows[first_row + o + 3];
@@ -512,7 +521,55 @@ public class microgpt_optimized implements Callable<Integer> {
                 for (int i = 0; i < nin; i++) s += w[i] * d[x + i];
                 d[out + o] = s;
             }
+        }
+
+        /**
+         * CHANGE 29: matvec at each of count positions (inputs from nodes x[0..count-1]), one run of count * nout
+         * nodes: position p's outputs from out + p * nout. From the transposed matrix, four of its columns are read
+         * once for every position's sums, and stay in cache meanwhile; each sum is the same, term by term. relu: the
+         * inputs are a ReLU's outputs (CHANGE 26: their zeros left out, position by position).
+         */
+        int matmat(int first_row, int nout, int[] x, int count, boolean relu) {
+            int g = gathered(count), nin = rows[first_row].length;
+            System.arraycopy(x, 0, gather, g, count);
+            int out = run(MATMAT, count * nout, g, first_row, count);
+            if (live.length < Math.max(nout, count)) live = new int[Math.max(nout, count)];
+            xm = atLeast(xm, count, nin); gxm = atLeast(gxm, count, nin); ym = atLeast(ym, count, nout);
+            if (cols != null && cols_version == version && !(relu && finite[first_row])) blockedSums(out, nout, first_row, g, count);
+            else for (int p = 0; p < count; p++) sums(out + p * nout, nout, gather[g + p], first_row, relu);
             return out;
+        }
+
+        /** CHANGE 29: scratch of at least rows arrays of at least len, the same one once it is large enough. */
+        private static double[][] atLeast(double[][] a, int rows, int len) {
+            if (a.length >= rows && (rows == 0 || a[0].length >= len)) return a;
+            return new double[Math.max(rows, a.length)][Math.max(len, a.length > 0 ? a[0].length : 0)];
+        }
+
+        /** CHANGE 29: matmat's sums from the transposed matrix, four inputs a pass (CHANGE 20) for every position. */
+        private void blockedSums(int out, int nout, int first_row, int g, int count) {
+            double[][] wT = cols[first_row], Y = ym;
+            double[] d = data;
+            int nin = wT.length, i = 0;
+            for (int p = 0; p < count; p++) Arrays.fill(Y[p], 0, nout, 0.0);
+            for (; i + 4 <= nin; i += 4) {
+                double[] c0 = wT[i], c1 = wT[i + 1], c2 = wT[i + 2], c3 = wT[i + 3];
+                for (int p = 0; p < count; p++) {
+                    int x = gather[g + p] + i;
+                    double x0 = d[x], x1 = d[x + 1], x2 = d[x + 2], x3 = d[x + 3];
+                    double[] y = Y[p];
+                    for (int k = 0; k < nout; k++) y[k] = (((y[k] + c0[k] * x0) + c1[k] * x1) + c2[k] * x2) + c3[k] * x3;
+                }
+            }
+            for (; i < nin; i++) {
+                double[] c = wT[i];
+                for (int p = 0; p < count; p++) {
+                    double xi = d[gather[g + p] + i];
+                    double[] y = Y[p];
+                    for (int k = 0; k < nout; k++) y[k] += c[k] * xi;
+                }
+            }
+            for (int p = 0; p < count; p++) System.arraycopy(Y[p], 0, d, out + p * nout, nout);
         }
 
         /**
@@ -676,6 +733,7 @@ public class microgpt_optimized implements Callable<Integer> {
                         for (int k = n[i] - 1; k >= 0; k--) rg[k] += grad[o + k];
                         i = o; break; }
                     case MATVEC: i = matvecBackward(i - n[i] + 1, n[i], x, y); break; // CHANGE 17
+                    case MATMAT: i = matmatBackward(i - n[i] + 1, n[i], x, y, (int) c[i]); break; // CHANGE 29
                     default: break; // LEAF (inputs, constants) and PART (done at the end of its run)
                 }
             }
@@ -686,7 +744,7 @@ public class microgpt_optimized implements Callable<Integer> {
          * zero, in order. A method of its own: in matvec, and reading every input through such a list, it made the
          * products whose inputs are never zero slower.
          */
-        private int nonzeroSums(int out, int nout, int x, double[][] wT, int nin) {
+        private void nonzeroSums(int out, int nout, int x, double[][] wT, int nin) {
             if (nz.length < nin) nz = new int[nin];
             double[] d = data, y = ys;
             int[] in = nz;
@@ -705,7 +763,6 @@ public class microgpt_optimized implements Callable<Integer> {
                 for (int k = 0; k < nout; k++) y[k] += ci[k] * xi;
             }
             System.arraycopy(y, 0, d, out, nout);
-            return out;
         }
 
         /**
@@ -783,6 +840,51 @@ public class microgpt_optimized implements Callable<Integer> {
                 }
             }
             System.arraycopy(gxs, 0, grad, x, nin);
+            return out;
+        }
+
+        /**
+         * CHANGE 29: matmat's backward pass, the additions of count matvecBackward calls (the last position first),
+         * in another order: row by row, the last first, each row over the positions whose output there has a
+         * gradient (CHANGE 25), the last first, two at a time. A row's gradients get position after position, each
+         * input's gradient row after row, as before; the row, its gradient and two positions' inputs stay in cache.
+         */
+        private int matmatBackward(int out, int len, int g, int first_row, int count) {
+            int nout = len / count, nin = rows[first_row].length;
+            double[][] X = xm, GX = gxm;
+            int[] live = this.live;
+            for (int p = 0; p < count; p++) {
+                System.arraycopy(data, gather[g + p], X[p], 0, nin);
+                System.arraycopy(grad, gather[g + p], GX[p], 0, nin);
+            }
+            for (int r = nout - 1; r >= 0; r--) {
+                int nl = 0;
+                for (int p = count - 1; p >= 0; p--) {
+                    int o = out + p * nout + r;
+                    if (grad[o] != 0 || !Double.isFinite(data[o])) live[nl++] = p;
+                }
+                if (nl == 0) continue;
+                double[] w = rows[first_row + r], wg = row_grads[first_row + r];
+                int j = 0;
+                if (nl % 2 == 1) { // the last position alone, if their number is odd (1 included)
+                    int p = live[j++];
+                    double gp = grad[out + p * nout + r];
+                    double[] x = X[p], gx = GX[p];
+                    for (int k = 0; k < nin; k++) { wg[k] += x[k] * gp; gx[k] += w[k] * gp; }
+                }
+                for (; j < nl; j += 2) {
+                    int p1 = live[j], p0 = live[j + 1];
+                    double g1 = grad[out + p1 * nout + r], g0 = grad[out + p0 * nout + r];
+                    double[] x1 = X[p1], x0 = X[p0], gx1 = GX[p1], gx0 = GX[p0];
+                    for (int k = 0; k < nin; k++) {
+                        double wk = w[k];
+                        wg[k] = (wg[k] + x1[k] * g1) + x0[k] * g0;
+                        gx1[k] += wk * g1;
+                        gx0[k] += wk * g0;
+                    }
+                }
+            }
+            for (int p = 0; p < count; p++) System.arraycopy(GX[p], 0, grad, gather[g + p], nin);
             return out;
         }
     }
@@ -1038,9 +1140,9 @@ public class microgpt_optimized implements Callable<Integer> {
             // 1) Multi-head attention block
             for (int p = 0; p < n; p++) { x_residual[p] = x[p]; x[p] = rmsnorm(t, x[p], n_embd); }
             int[] q = model.q, k = model.k, v = model.v;
-            linears(t, x, model.attn_wq[li], q, n);
-            linears(t, x, model.attn_wk[li], k, n);
-            linears(t, x, model.attn_wv[li], v, n);
+            linears(t, x, model.attn_wq[li], q, n, false);
+            linears(t, x, model.attn_wk[li], k, n, false);
+            linears(t, x, model.attn_wv[li], v, n, false);
             for (int p = 0; p < n; p++) cache.put(li, p, k[p], v[p]);
             double inv_sqrt = 1.0 / Math.sqrt(head_dim);
             int[] v_all = cache.valueArray(li);
@@ -1055,21 +1157,22 @@ public class microgpt_optimized implements Callable<Integer> {
                 for (int h = 0; h < n_head; h++)
                     t.dot_gathers(model.head_weights[h], v_all, cache.offset(li), h * head_dim, head_dim, len);
             }
-            linears(t, y, model.attn_wo[li], x, n);
+            linears(t, y, model.attn_wo[li], x, n, false);
             for (int p = 0; p < n; p++) x[p] = t.add(x[p], x_residual[p], n_embd);
             // 2) MLP block
             for (int p = 0; p < n; p++) { x_residual[p] = x[p]; x[p] = rmsnorm(t, x[p], n_embd); }
-            linears(t, x, model.mlp_fc1[li], y, n);
+            linears(t, x, model.mlp_fc1[li], y, n, false);
             for (int p = 0; p < n; p++) y[p] = t.relu(y[p], 4 * n_embd);
-            linears(t, y, model.mlp_fc2[li], x, n);
+            linears(t, y, model.mlp_fc2[li], x, n, true);
             for (int p = 0; p < n; p++) x[p] = t.add(x[p], x_residual[p], n_embd);
         }
-        linears(t, x, model.lm_head, model.logits, n);
+        linears(t, x, model.lm_head, model.logits, n, false);
     }
 
-    /** CHANGE 29: out[p] = linear(x[p], w) for p = 0..n-1. */
-    static void linears(Tape t, int[] x, Matrix w, int[] out, int n) {
-        for (int p = 0; p < n; p++) out[p] = t.matvec(w.first_row(), w.nout(), x[p]);
+    /** CHANGE 29: out[p] = linear(x[p], w) for p = 0..n-1, one product over them all; relu: x are a ReLU's outputs. */
+    static void linears(Tape t, int[] x, Matrix w, int[] out, int n, boolean relu) {
+        int first = t.matmat(w.first_row(), w.nout(), x, n, relu);
+        for (int p = 0; p < n; p++) out[p] = first + p * w.nout();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1221,10 +1324,12 @@ public class microgpt_optimized implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------
 
     /** The average next-token loss over one document: the node of the loss on the model's tape (CHANGE 4, 7, 8). */
+    static boolean by_layer = true; // CHANGE 29; false only to measure without it
+
     static int loss(GPT model, int[] tokens, int n_tokens) {
         Tape t = model.tape;
         int n = Math.min(model.block_size, n_tokens - 1);
-        boolean layers = !TrainingReport.watching(); // CHANGE 29: the document layer by layer (--report's probes see gpt())
+        boolean layers = by_layer && !TrainingReport.watching(); // CHANGE 29: the document layer by layer (--report's probes see gpt())
         if (layers) gpt_document(model, tokens, n, model.cache);
         for (int pos_id = 0; pos_id < n; pos_id++) {
             int token_id = tokens[pos_id], target_id = tokens[pos_id + 1];
