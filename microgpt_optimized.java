@@ -1329,7 +1329,8 @@ public class microgpt_optimized implements Callable<Integer> {
     static int loss(GPT model, int[] tokens, int n_tokens) {
         Tape t = model.tape;
         int n = Math.min(model.block_size, n_tokens - 1);
-        boolean layers = by_layer && !TrainingReport.watching(); // CHANGE 29: the document layer by layer (--report's probes see gpt())
+        // CHANGE 29: with C2 (which runs the columns' loops in SIMD lanes), the document layer by layer; --report's probes see gpt()
+        boolean layers = by_layer && transposedForward && !TrainingReport.watching();
         if (layers) gpt_document(model, tokens, n, model.cache);
         for (int pos_id = 0; pos_id < n; pos_id++) {
             int token_id = tokens[pos_id], target_id = tokens[pos_id + 1];

@@ -366,6 +366,67 @@ class MicrogptOptimizedTest {
     }
 
     /**
+     * CHANGE 29: a product over count positions at once (Tape.matmat) against dot nodes over the same numbers,
+     * position after position, values and gradients bit for bit: from the rows (as with C1), and from the transposed
+     * matrix (four inputs a pass and the rest, for every position); its backward pass row by row over the positions
+     * (the last alone when their number is odd). 1 to 9 positions, widths that are not a multiple of four; a ReLU
+     * after it (rows whose outputs get the gradient 0 are left out, CHANGE 25), with infinite and NaN outputs that
+     * must still reach the inputs' gradients; inputs that are a ReLU's zeros (left out, CHANGE 26), and a NaN weight
+     * that keeps them in.
+     */
+    @ParameterizedTest(name = "{0} rows of {1}, {2} positions, {3}")
+    @CsvSource({"1,1,1,random", "3,5,2,random", "8,7,3,random", "13,9,5,random", "27,16,7,random", "4,8,8,random",
+            "6,4,9,ReLU after", "5,6,4,ReLU after", "9,3,1,ReLU after", "6,4,3,infinite", "6,4,3,NaN", "9,10,4,zero inputs",
+            "7,9,5,zero inputs and a NaN weight"})
+    void productsOverEveryPositionEqualDotsPositionAfterPosition(int nout, int nin, int count, String kind) {
+        for (long seed = 1; seed <= 3; seed++) {
+            double[] x = inputs(nout * nin + count * nin, 60 + seed);
+            int in = nout * nin; // position p's input is x[in + p * nin ..]
+            boolean zeros = kind.startsWith("zero inputs"), relu = !kind.equals("random") && !zeros;
+            if (zeros) for (int i = 0; i < count * nin; i++) if (x[in + i] < 0 || i % nin == nin / 2) x[in + i] = 0.0;
+            if (kind.equals("infinite")) x[2 * nin + 1] = -Math.signum(x[in + 1]) * Double.POSITIVE_INFINITY; // row 2 at position 0: -inf
+            if (kind.equals("NaN") || kind.endsWith("NaN weight")) x[3 * nin + nin / 2] = Double.NaN;
+            microgpt_optimized.Tape b = leafTape(x);
+            int yb = b.next();
+            for (int p = 0; p < count; p++) for (int o = 0; o < nout; o++) b.dot(o * nin, in + p * nin, nin);
+            int lb = yb;
+            if (relu) { lb = b.next(); for (int k = 0; k < count * nout; k++) b.relu(yb + k); }
+            b.backward(weighted(b, lb, count * nout));
+            for (boolean columns : new boolean[]{false, true}) {
+                String what = kind + ", seed " + seed + (columns ? ", transposed" : ", rows");
+                microgpt_optimized.Tape a = new microgpt_optimized.Tape(8);
+                a.rows = new double[nout][];
+                a.row_grads = new double[nout][nin];
+                for (int o = 0; o < nout; o++) a.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
+                if (columns) {
+                    a.cols = new double[nout][][];
+                    a.transpose(0, nout);
+                    a.cols_version = a.version;
+                    assertEquals(!kind.matches("infinite|NaN|.*NaN weight"), a.finite[0], what + ": the matrix is finite");
+                }
+                int[] xs = new int[count];
+                for (int p = 0; p < count; p++) { xs[p] = a.next(); for (int i = 0; i < nin; i++) a.leaf(x[in + p * nin + i]); }
+                int ya = a.matmat(0, nout, xs, count, zeros);
+                for (int k = 0; k < count * nout; k++)
+                    assertEquals(b.data[yb + k], a.data[ya + k], what + ": position " + k / nout + ", output " + k % nout);
+                int la = relu ? a.relu(ya, count * nout) : ya;
+                a.backward(weighted(a, la, count * nout));
+                for (int o = 0; o < nout; o++)
+                    for (int k = 0; k < nin; k++) assertEquals(b.grad[o * nin + k], a.row_grads[o][k], what + ": row " + o + ", " + k);
+                for (int p = 0; p < count; p++)
+                    for (int k = 0; k < nin; k++)
+                        assertEquals(b.grad[in + p * nin + k], a.grad[xs[p] + k], what + ": position " + p + ", input " + k);
+            }
+            if (relu) { // some rows were left out, and non-finite outputs reached the inputs' gradients
+                int off = 0;
+                for (int k = 0; k < count * nout; k++) if (b.grad[yb + k] == 0) off++;
+                assertTrue(off > 0, "a row's output got the gradient 0");
+                if (!kind.equals("ReLU after")) assertTrue(Double.isNaN(b.grad[in + (kind.equals("NaN") ? nin / 2 : 1)]), "NaN reaches the input's gradient");
+            }
+        }
+    }
+
+    /**
      * CHANGE 21: the ReLU run's masks against the scalar node's branches, on the values where a mask could go
      * wrong: both zeros, infinities, NaN, the smallest and largest doubles of either sign; values and gradients
      * bit for bit (assertEquals on doubles tells 0.0 from -0.0).
