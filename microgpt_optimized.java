@@ -288,6 +288,7 @@ public class microgpt_optimized implements Callable<Integer> {
         int version, cols_version = -1;
         private double[] ys = new double[0];
         private double[][] xm = new double[0][], gxm = new double[0][], ym = new double[0][]; // CHANGE 29: matmat's scratch
+        java.util.function.IntConsumer finished; // CHANGE 30: told each product's first row once its backward pass is done
         // CHANGE 26: finite[first_row]: every value of that matrix was finite when cols was made; nz, a product's
         // inputs that are not zero; relu_out, the first node of the last ReLU's outputs (-1: none since reset)
         boolean[] finite = new boolean[0];
@@ -733,7 +734,10 @@ public class microgpt_optimized implements Callable<Integer> {
                         for (int k = n[i] - 1; k >= 0; k--) rg[k] += grad[o + k];
                         i = o; break; }
                     case MATVEC: i = matvecBackward(i - n[i] + 1, n[i], x, y); break; // CHANGE 17
-                    case MATMAT: i = matmatBackward(i - n[i] + 1, n[i], x, y, (int) c[i]); break; // CHANGE 29
+                    case MATMAT: // CHANGE 29
+                        i = matmatBackward(i - n[i] + 1, n[i], x, y, (int) c[i]);
+                        if (finished != null) finished.accept(y); // CHANGE 30
+                        break;
                     default: break; // LEAF (inputs, constants) and PART (done at the end of its run)
                 }
             }
@@ -1326,11 +1330,13 @@ public class microgpt_optimized implements Callable<Integer> {
     /** The average next-token loss over one document: the node of the loss on the model's tape (CHANGE 4, 7, 8). */
     static boolean by_layer = true; // CHANGE 29; false only to measure without it
 
+    /** CHANGE 29: with C2 (which runs the columns' loops in SIMD lanes), the document layer by layer; --report's probes see gpt(). */
+    static boolean layers() { return by_layer && transposedForward && !TrainingReport.watching(); }
+
     static int loss(GPT model, int[] tokens, int n_tokens) {
         Tape t = model.tape;
         int n = Math.min(model.block_size, n_tokens - 1);
-        // CHANGE 29: with C2 (which runs the columns' loops in SIMD lanes), the document layer by layer; --report's probes see gpt()
-        boolean layers = by_layer && transposedForward && !TrainingReport.watching();
+        boolean layers = layers(); // CHANGE 29
         if (layers) gpt_document(model, tokens, n, model.cache);
         for (int pos_id = 0; pos_id < n; pos_id++) {
             int token_id = tokens[pos_id], target_id = tokens[pos_id + 1];
@@ -1348,8 +1354,11 @@ public class microgpt_optimized implements Callable<Integer> {
      * parameters. Returns the mean loss.
      */
     static double trainStep(Batch batch, Adam adam, int step, int num_steps) {
-        batch.run(); // CHANGE 16
-        batch.update(adam, step, num_steps); // CHANGE 27
+        if (batch.overlaps()) batch.runAndUpdate(adam, step, num_steps); // CHANGE 30
+        else {
+            batch.run(); // CHANGE 16
+            batch.update(adam, step, num_steps); // CHANGE 27
+        }
         double total = 0;
         for (int b = 0; b < batch.size; b++) total += batch.losses[b];
         return total / batch.size;
@@ -1367,7 +1376,7 @@ public class microgpt_optimized implements Callable<Integer> {
      */
     static final class Batch implements AutoCloseable {
         static final int PARAMS_A_THREAD = 16_384; // CHANGE 27: below this, a hand-over costs about what a share saves
-        private static final int DOCUMENTS = 0, SUMS = 1, UPDATE = 2; // what the team does in a run
+        private static final int DOCUMENTS = 0, SUMS = 1, UPDATE = 2, STEP = 3; // what the team does in a run
         final int size;          // B, documents per step
         final int[][] tokens;    // CHANGE 8: each document's token buffer
         final int[] n_tokens;
@@ -1382,6 +1391,12 @@ public class microgpt_optimized implements Callable<Integer> {
         private Adam adam;               // CHANGE 27: the update's arguments
         private int step, num_steps;
         private boolean columns;         // CHANGE 27: whether the update copies the columns too (they are in use)
+        // CHANGE 30: the matrices in the order their gradients were done, how many are, and how many a thread has taken
+        private final int[] done_order;
+        private volatile int done_count;
+        private final java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+        private final boolean[] is_done;
+        private final java.util.function.IntConsumer finished = this::finished; // made once
 
         Batch(GPT model, int size, int threads, int max_tokens) {
             this.size = size;
@@ -1408,6 +1423,70 @@ public class microgpt_optimized implements Callable<Integer> {
                 load[least] += (long) matrices[k].nout() * matrices[k].nin();
             }
             team = new Workers(Math.max(workers.length, shares), "batch", this::work);
+            done_order = new int[matrices.length]; // CHANGE 30
+            is_done = new boolean[matrices.length];
+        }
+
+        /**
+         * CHANGE 30: whether a step's update starts during its backward pass: one document (its gradients are the
+         * model's, done once the backward pass has been through them) and Adam in shares (CHANGE 27), layer by layer
+         * (CHANGE 29: each matrix is one product node, so its gradients are done when that node's backward is).
+         */
+        boolean overlaps() { return workers.length == 1 && shares > 1 && layers(); }
+
+        /**
+         * CHANGE 30: run() and update() in one: as the backward pass finishes each product (lm_head first, then the
+         * layers from the last), the other thread updates that matrix (and copies its columns), while this one goes
+         * on; then both take what is left (the embeddings after them), the next first. Each matrix's update reads its
+         * gradients once they are done and nothing reads the matrix after its product's backward pass, so every bit
+         * is update()'s.
+         */
+        void runAndUpdate(Adam adam, int step, int num_steps) {
+            Tape tape = workers[0].tape;
+            workers[0].transposed(); // as run(): made by the last update, unless the weights were loaded since
+            columns = tape.cols != null && tape.cols_version == tape.version;
+            this.adam = adam; this.step = step; this.num_steps = num_steps;
+            Arrays.fill(is_done, false);
+            done_count = 0;
+            taken.set(0);
+            phase = STEP;
+            team.run();
+            tape.version++; // CHANGE 19: the weights changed
+            if (columns) tape.cols_version = tape.version;
+        }
+
+        /** CHANGE 30: the matrix whose product starts at row first_row is done; the other thread may take it. */
+        private void finished(int first_row) {
+            Matrix[] matrices = workers[0].matrices;
+            for (int k = 0; k < matrices.length; k++)
+                if (matrices[k].first_row() == first_row) { done(k); return; }
+        }
+
+        private void done(int k) {
+            if (is_done[k]) return;
+            is_done[k] = true;
+            done_order[done_count] = k;
+            done_count = done_count + 1; // only this thread writes it; the other reads the order up to it
+        }
+
+        /** CHANGE 30: the next done matrix no thread has taken, updated (and its columns copied); until all are. */
+        private void takeUpdates(boolean wait) {
+            GPT model = workers[0];
+            int all = model.matrices.length;
+            while (true) {
+                int k = taken.get();
+                if (k >= all) return;
+                if (k >= done_count) { // none done that no thread has taken
+                    if (!wait) return;
+                    Thread.yield(); // not a spin: a JIT compiler thread may need this core meanwhile (two cores)
+                    continue;
+                }
+                if (!taken.compareAndSet(k, k + 1)) continue;
+                int m = done_order[k];
+                Matrix w = model.matrices[m];
+                adam.rows(step, num_steps, w.first_row(), w.first_row() + w.nout());
+                if (columns && m >= 2) model.tape.transpose(w.first_row(), w.nout()); // lm_head on: the products
+            }
         }
 
         /** Every document's loss and gradient; then the gradients added into the model's, in document order. */
@@ -1438,6 +1517,22 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** Thread t's part: the next documents no thread has taken; its slice of the gradients' sums; its share of Adam. */
         private void work(int t) {
+            if (phase == STEP) { // CHANGE 30
+                if (t > 0) { takeUpdates(true); return; }
+                Tape tape = workers[0].tape;
+                tape.finished = finished;
+                try {
+                    tape.reset();
+                    int loss = loss(workers[0], tokens[0], n_tokens[0]);
+                    tape.backward(tape.mul(loss, 1.0));
+                    losses[0] = tape.data[loss];
+                } finally {
+                    tape.finished = null;
+                    for (int k = 0; k < is_done.length; k++) done(k); // the rest: the embeddings, and any not done yet
+                }
+                takeUpdates(true);
+                return;
+            }
             if (phase == UPDATE) { // CHANGE 27: its matrices, and their columns for the next forward if they are in use
                 GPT model = workers[0];
                 for (int k = 0; k < share.length; k++) {

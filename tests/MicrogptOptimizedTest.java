@@ -687,7 +687,8 @@ class MicrogptOptimizedTest {
     @ParameterizedTest(name = "columns in use: {0}")
     @CsvSource({"true", "false"})
     void aWideModelsAdamOnThreadsGivesTheSameBits(boolean columns) {
-        // CHANGE 27: 64 wide, block 16: 53,632 parameters, Adam in up to 3 shares of whole matrices (16,384 or more each)
+        // CHANGE 27: 64 wide, block 16: 53,632 parameters, Adam in up to 3 shares of whole matrices (16,384 or more each);
+        // CHANGE 30: with one document and the columns, each matrix updated as soon as its gradients are done
         boolean was = microgpt_optimized.transposedForward;
         microgpt_optimized.transposedForward = columns; // as in a run relaunched with C2, or as in one with C1
         try {
@@ -701,7 +702,9 @@ class MicrogptOptimizedTest {
                     try (microgpt_optimized.Batch batch = new microgpt_optimized.Batch(model, batchSize, threads, tok.max_len + 2)) {
                         assertEquals(Math.max(Math.min(threads, batchSize), Math.min(threads, 3)) - 1, batch.team.threads.length,
                                 "threads besides the caller's, batch " + batchSize + ", " + threads + " threads");
-                        for (int step = 0; step < 4; step++) trainOn(batch, adam, tok, docs, step);
+                        // CHANGE 30: with the columns (C2), one document and Adam's shares, the update starts during the backward pass
+                        assertEquals(columns && batchSize == 1 && threads > 1, batch.overlaps(), "batch " + batchSize + ", " + threads + " threads: the update during the backward pass");
+                        for (int step = 0; step < 6; step++) trainOn(batch, adam, tok, docs, step);
                     }
                     double[] weights = model.weights(), m = ModelFile.flat(adam.m), v = ModelFile.flat(adam.v);
                     String what = "batch " + batchSize + ", " + threads + " threads";
