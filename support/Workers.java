@@ -8,10 +8,12 @@ import java.util.function.IntConsumer;
  * A team of threads, made once, that runs a task on every one of them, the calling thread included, and
  * returns when all are done. The task gets its thread's number: 0 for the caller, 1..count-1 for the
  * others. Nothing is allocated per run: a volatile counter starts a run, an atomic counter ends it, and a
- * waiting thread spins briefly (a run lasts about a millisecond) before it parks.
+ * waiting thread yields its core for a millisecond (a run lasts about that long) before it parks. It yields
+ * rather than spins: in a virtual machine a core that spins (x86's PAUSE, Thread.onSpinWait) can lose its
+ * turn on the host, and a two-thread step then waited for it, 2-3x a step in most JVMs on a 2-core VM.
  */
 final class Workers implements AutoCloseable {
-    private static final int SPINS = 20_000;
+    private static final long SPIN_NS = 1_000_000; // a waiting thread yields its core this long, then parks
     final Thread[] threads; // the threads of numbers 1..count-1
     private final IntConsumer task;
     private final Thread caller = Thread.currentThread();
@@ -37,17 +39,17 @@ final class Workers implements AutoCloseable {
         generation++;
         for (Thread th : threads) LockSupport.unpark(th);
         task.accept(0);
-        for (int spins = 0; finished.get() < threads.length; spins++)
-            if (spins < SPINS) Thread.onSpinWait(); else LockSupport.parkNanos(this, 100_000);
+        for (long since = System.nanoTime(); finished.get() < threads.length; )
+            if (System.nanoTime() - since < SPIN_NS) Thread.yield(); else LockSupport.parkNanos(this, 100_000);
         if (failure != null) throw new IllegalStateException("a thread of " + caller.getName() + "'s team failed", failure);
     }
 
     private void loop(int number) {
         int seen = 0;
         while (true) {
-            for (int spins = 0; generation == seen; spins++) {
+            for (long since = System.nanoTime(); generation == seen; ) {
                 if (closed) return;
-                if (spins < SPINS) Thread.onSpinWait(); else LockSupport.park(this);
+                if (System.nanoTime() - since < SPIN_NS) Thread.yield(); else LockSupport.park(this);
             }
             seen = generation; // before the task: the next run cannot start until this one has finished
             try {
