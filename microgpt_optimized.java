@@ -1521,7 +1521,7 @@ public class microgpt_optimized implements Callable<Integer> {
             if (phase == STEP) { // CHANGE 30
                 if (t > 0) { started = true; takeUpdates(true); return; }
                 // the forward starts once the other thread has: one that starts late (its core busy, or waking) takes
-                // nothing, and on two cores it then ran late step after step (2-3x a step, in 1 JVM of 3 here)
+                // nothing, and on two cores it then ran late step after step (in 2 JVMs of 4 here: 1.5-2x a step)
                 while (!started) Thread.yield();
                 started = false;
                 Tape tape = workers[0].tape;
