@@ -1327,12 +1327,12 @@ public class microgpt_optimized implements Callable<Integer> {
     // Training
     // ------------------------------------------------------------------------------------------
 
-    /** The average next-token loss over one document: the node of the loss on the model's tape (CHANGE 4, 7, 8). */
-    static boolean by_layer = true; // CHANGE 29; false only to measure without it
+    static boolean by_layer = true; // CHANGE 29; false only to measure without it (docs/LayerByLayer.java)
 
     /** CHANGE 29: with C2 (which runs the columns' loops in SIMD lanes), the document layer by layer; --report's probes see gpt(). */
     static boolean layers() { return by_layer && transposedForward && !TrainingReport.watching(); }
 
+    /** The average next-token loss over one document: the node of the loss on the model's tape (CHANGE 4, 7, 8). */
     static int loss(GPT model, int[] tokens, int n_tokens) {
         Tape t = model.tape;
         int n = Math.min(model.block_size, n_tokens - 1);
@@ -1471,15 +1471,14 @@ public class microgpt_optimized implements Callable<Integer> {
         }
 
         /** CHANGE 30: the next done matrix no thread has taken, updated (and its columns copied); until all are. */
-        private void takeUpdates(boolean wait) {
+        private void takeUpdates() {
             GPT model = workers[0];
             int all = model.matrices.length;
             while (true) {
                 int k = taken.get();
                 if (k >= all) return;
                 if (k >= done_count) { // none done that no thread has taken
-                    if (!wait) return;
-                    Thread.yield(); // not a spin: a JIT compiler thread may need this core meanwhile (two cores)
+                    Thread.yield(); // not a spin (support/Workers.java says why)
                     continue;
                 }
                 if (!taken.compareAndSet(k, k + 1)) continue;
@@ -1519,7 +1518,7 @@ public class microgpt_optimized implements Callable<Integer> {
         /** Thread t's part: the next documents no thread has taken; its slice of the gradients' sums; its share of Adam. */
         private void work(int t) {
             if (phase == STEP) { // CHANGE 30
-                if (t > 0) { started = true; takeUpdates(true); return; }
+                if (t > 0) { started = true; takeUpdates(); return; }
                 // the forward starts once the other thread has: one that starts late (its core busy, or waking) takes
                 // nothing, and on two cores it then ran late step after step (in 2 JVMs of 4 here: 1.5-2x a step)
                 while (!started) Thread.yield();
@@ -1535,7 +1534,7 @@ public class microgpt_optimized implements Callable<Integer> {
                     tape.finished = null;
                     for (int k = 0; k < is_done.length; k++) done(k); // the rest: the embeddings, and any not done yet
                 }
-                takeUpdates(true);
+                takeUpdates();
                 return;
             }
             if (phase == UPDATE) { // CHANGE 27: its matrices, and their columns for the next forward if they are in use
