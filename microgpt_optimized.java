@@ -534,7 +534,7 @@ public class microgpt_optimized implements Callable<Integer> {
             int g = gathered(count), nin = rows[first_row].length;
             System.arraycopy(x, 0, gather, g, count);
             int out = run(MATMAT, count * nout, g, first_row, count);
-            if (live.length < Math.max(nout, count)) live = new int[Math.max(nout, count)];
+            if (live.length < count) live = new int[count]; // the backward pass's list of positions
             xm = atLeast(xm, count, nin); gxm = atLeast(gxm, count, nin); ym = atLeast(ym, count, nout);
             if (cols != null && cols_version == version && !(relu && finite[first_row])) blockedSums(out, nout, first_row, g, count);
             else for (int p = 0; p < count; p++) sums(out + p * nout, nout, gather[g + p], first_row, relu);
@@ -1472,8 +1472,7 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** CHANGE 30: the next done matrix no thread has taken, updated (and its columns copied); until all are. */
         private void takeUpdates() {
-            GPT model = workers[0];
-            int all = model.matrices.length;
+            int all = workers[0].matrices.length;
             while (true) {
                 int k = taken.get();
                 if (k >= all) return;
@@ -1481,12 +1480,16 @@ public class microgpt_optimized implements Callable<Integer> {
                     Thread.yield(); // not a spin (support/Workers.java says why)
                     continue;
                 }
-                if (!taken.compareAndSet(k, k + 1)) continue;
-                int m = done_order[k];
-                Matrix w = model.matrices[m];
-                adam.rows(step, num_steps, w.first_row(), w.first_row() + w.nout());
-                if (columns && m >= 2) model.tape.transpose(w.first_row(), w.nout()); // lm_head on: the products
+                if (taken.compareAndSet(k, k + 1)) updateMatrix(done_order[k]);
             }
+        }
+
+        /** CHANGE 27: Adam's update of the model's matrix k, and its columns for the next forward if they are in use. */
+        private void updateMatrix(int k) {
+            GPT model = workers[0];
+            Matrix w = model.matrices[k];
+            adam.rows(step, num_steps, w.first_row(), w.first_row() + w.nout());
+            if (columns && k >= 2) model.tape.transpose(w.first_row(), w.nout()); // lm_head on: the products
         }
 
         /** Every document's loss and gradient; then the gradients added into the model's, in document order. */
@@ -1526,10 +1529,7 @@ public class microgpt_optimized implements Callable<Integer> {
                 Tape tape = workers[0].tape;
                 tape.finished = finished;
                 try {
-                    tape.reset();
-                    int loss = loss(workers[0], tokens[0], n_tokens[0]);
-                    tape.backward(tape.mul(loss, 1.0));
-                    losses[0] = tape.data[loss];
+                    document(0, 0);
                 } finally {
                     tape.finished = null;
                     for (int k = 0; k < is_done.length; k++) done(k); // the rest: the embeddings, and any not done yet
@@ -1538,13 +1538,7 @@ public class microgpt_optimized implements Callable<Integer> {
                 return;
             }
             if (phase == UPDATE) { // CHANGE 27: its matrices, and their columns for the next forward if they are in use
-                GPT model = workers[0];
-                for (int k = 0; k < share.length; k++) {
-                    if (share[k] != t) continue;
-                    Matrix w = model.matrices[k];
-                    adam.rows(step, num_steps, w.first_row(), w.first_row() + w.nout());
-                    if (columns && k >= 2) model.tape.transpose(w.first_row(), w.nout()); // lm_head on: the products
-                }
+                for (int k = 0; k < share.length; k++) if (share[k] == t) updateMatrix(k);
                 return;
             }
             if (t >= workers.length) return; // CHANGE 27: a thread for Adam only, when there are fewer documents
@@ -1560,15 +1554,21 @@ public class microgpt_optimized implements Callable<Integer> {
                 return;
             }
             for (int b = next.getAndIncrement(); b < size; b = next.getAndIncrement()) {
-                tape.reset(); // CHANGE 8: the previous document's graph is overwritten, not collected
-                int loss = loss(workers[t], tokens[b], n_tokens[b]);
-                tape.backward(tape.mul(loss, 1.0 / size));
-                losses[b] = tape.data[loss]; // CHANGE 7
+                document(t, b);
                 if (grads != null) for (int r = 0; r < rows; r++) {
                     System.arraycopy(tape.row_grads[r], 0, grads[b][r], 0, tape.row_grads[r].length);
                     Arrays.fill(tape.row_grads[r], 0.0);
                 }
             }
+        }
+
+        /** Document b's loss and gradient on thread t's tape: the backward pass from loss / B (see trainStep). */
+        private void document(int t, int b) {
+            Tape tape = workers[t].tape;
+            tape.reset(); // CHANGE 8: the previous document's graph is overwritten, not collected
+            int loss = loss(workers[t], tokens[b], n_tokens[b]);
+            tape.backward(tape.mul(loss, 1.0 / size));
+            losses[b] = tape.data[loss]; // CHANGE 7
         }
 
         @Override public void close() { team.close(); }

@@ -13,7 +13,7 @@ import java.util.function.IntConsumer;
  * turn on the host, and a two-thread step then waited for it, 2-3x a step in most JVMs on a 2-core VM.
  */
 final class Workers implements AutoCloseable {
-    private static final long SPIN_NS = 1_000_000; // a waiting thread yields its core this long, then parks
+    private static final long YIELD_NS = 1_000_000; // a waiting thread yields its core this long, then parks
     final Thread[] threads; // the threads of numbers 1..count-1
     private final IntConsumer task;
     private final Thread caller = Thread.currentThread();
@@ -40,7 +40,7 @@ final class Workers implements AutoCloseable {
         for (Thread th : threads) LockSupport.unpark(th);
         task.accept(0);
         for (long since = System.nanoTime(); finished.get() < threads.length; )
-            if (System.nanoTime() - since < SPIN_NS) Thread.yield(); else LockSupport.parkNanos(this, 100_000);
+            if (System.nanoTime() - since < YIELD_NS) Thread.yield(); else LockSupport.parkNanos(this, 100_000);
         if (failure != null) throw new IllegalStateException("a thread of " + caller.getName() + "'s team failed", failure);
     }
 
@@ -49,7 +49,7 @@ final class Workers implements AutoCloseable {
         while (true) {
             for (long since = System.nanoTime(); generation == seen; ) {
                 if (closed) return;
-                if (System.nanoTime() - since < SPIN_NS) Thread.yield(); else LockSupport.park(this);
+                if (System.nanoTime() - since < YIELD_NS) Thread.yield(); else LockSupport.park(this);
             }
             seen = generation; // before the task: the next run cannot start until this one has finished
             try {
