@@ -288,7 +288,8 @@ public class microgpt_optimized implements Callable<Integer> {
         int version, cols_version = -1;
         private double[] ys = new double[0];
         private double[][] xm = new double[0][], gxm = new double[0][], ym = new double[0][]; // CHANGE 29: matmat's scratch
-        java.util.function.IntConsumer finished; // CHANGE 30: told each product's first row once its backward pass is done
+        java.util.function.IntConsumer finished; // CHANGE 30: told each product's last node once its backward pass is done
+        boolean weights_apart; // CHANGE 31: the products' backward passes leave their weights' gradients to matmatWeights
         // CHANGE 26: finite[first_row]: every value of that matrix was finite when cols was made; nz, a product's
         // inputs that are not zero; relu_out, the first node of the last ReLU's outputs (-1: none since reset)
         boolean[] finite = new boolean[0];
@@ -734,10 +735,11 @@ public class microgpt_optimized implements Callable<Integer> {
                         for (int k = n[i] - 1; k >= 0; k--) rg[k] += grad[o + k];
                         i = o; break; }
                     case MATVEC: i = matvecBackward(i - n[i] + 1, n[i], x, y); break; // CHANGE 17
-                    case MATMAT: // CHANGE 29
+                    case MATMAT: { // CHANGE 29
+                        int last = i;
                         i = matmatBackward(i - n[i] + 1, n[i], x, y, (int) c[i]);
-                        if (finished != null) finished.accept(y); // CHANGE 30
-                        break;
+                        if (finished != null) finished.accept(last); // CHANGE 30
+                        break; }
                     default: break; // LEAF (inputs, constants) and PART (done at the end of its run)
                 }
             }
@@ -769,17 +771,21 @@ public class microgpt_optimized implements Callable<Integer> {
             System.arraycopy(y, 0, d, out, nout);
         }
 
+        /** CHANGE 19: the matrix at first_row, nout rows, transposed into cols. */
+        void transpose(int first_row, int nout) { transpose(first_row, nout, 0, nout); }
+
         /**
-         * CHANGE 19: the matrix at first_row, nout rows, transposed into cols. CHANGE 23: eight rows at a time, which
-         * writes each column's eight values together (40% less time than a row at a time at 64 wide, here).
+         * CHANGE 19: rows o0..o1-1 of the matrix at first_row (nout rows) transposed into its columns. CHANGE 23: eight
+         * rows at a time, which writes each column's eight values together (40% less time than a row at a time at 64
+         * wide, here). CHANGE 32: called with the rows o0..o1-1 Adam has just updated, while they are in cache.
          */
-        void transpose(int first_row, int nout) {
-            int nin = rows[first_row].length, o = 0;
+        void transpose(int first_row, int nout, int o0, int o1) {
+            int nin = rows[first_row].length, o = o0;
             if (cols[first_row] == null) cols[first_row] = new double[nin][nout];
             if (finite.length < rows.length) finite = new boolean[rows.length];
             double[][] t = cols[first_row], w = rows;
             double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0; // CHANGE 26: see finite below
-            for (; o + 8 <= nout; o += 8) {
+            for (; o + 8 <= o1; o += 8) {
                 int r = first_row + o;
                 double[] w0 = w[r], w1 = w[r + 1], w2 = w[r + 2], w3 = w[r + 3], w4 = w[r + 4], w5 = w[r + 5], w6 = w[r + 6], w7 = w[r + 7];
                 for (int i = 0; i < nin; i++) {
@@ -790,13 +796,14 @@ public class microgpt_optimized implements Callable<Integer> {
                     s0 += v0; s1 += v1; s2 += v2; s3 += v3; s4 += v4; s5 += v5; s6 += v6; s7 += v7;
                 }
             }
-            for (; o < nout; o++) {
+            for (; o < o1; o++) {
                 double[] r = w[first_row + o];
                 for (int i = 0; i < nin; i++) { t[i][o] = r[i]; s0 += r[i]; }
             }
             // CHANGE 26: a sum with an infinity or NaN in it is not finite; one that overflows is not either, which
-            // only keeps the zero inputs in (the same values, more work)
-            finite[first_row] = Double.isFinite(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)));
+            // only keeps the zero inputs in (the same values, more work); the matrix is finite if each block of it is
+            boolean f = Double.isFinite(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)));
+            finite[first_row] = o0 == 0 ? f : finite[first_row] && f;
         }
 
         /** CHANGE 23: a worker's tape reads the columns of the tape whose parameters it shares, while they are current. */
@@ -855,21 +862,38 @@ public class microgpt_optimized implements Callable<Integer> {
          */
         private int matmatBackward(int out, int len, int g, int first_row, int count) {
             int nout = len / count, nin = rows[first_row].length;
+            boolean weights = !weights_apart; // CHANGE 31: else the inputs' gradients only
             double[][] X = xm, GX = gxm;
             int[] live = this.live;
             for (int p = 0; p < count; p++) {
-                System.arraycopy(data, gather[g + p], X[p], 0, nin);
+                if (weights) System.arraycopy(data, gather[g + p], X[p], 0, nin);
                 System.arraycopy(grad, gather[g + p], GX[p], 0, nin);
             }
             for (int r = nout - 1; r >= 0; r--) {
-                int nl = 0;
-                for (int p = count - 1; p >= 0; p--) {
-                    int o = out + p * nout + r;
-                    if (grad[o] != 0 || !Double.isFinite(data[o])) live[nl++] = p;
-                }
+                int nl = livePositions(out, nout, r, count, live);
                 if (nl == 0) continue;
-                double[] w = rows[first_row + r], wg = row_grads[first_row + r];
+                double[] w = rows[first_row + r];
                 int j = 0;
+                if (!weights) { // CHANGE 31: each input's gradient gets the same terms, row after row
+                    if (nl % 2 == 1) {
+                        int p = live[j++];
+                        double gp = grad[out + p * nout + r];
+                        double[] gx = GX[p];
+                        for (int k = 0; k < nin; k++) gx[k] += w[k] * gp;
+                    }
+                    for (; j < nl; j += 2) {
+                        int p1 = live[j], p0 = live[j + 1];
+                        double g1 = grad[out + p1 * nout + r], g0 = grad[out + p0 * nout + r];
+                        double[] gx1 = GX[p1], gx0 = GX[p0];
+                        for (int k = 0; k < nin; k++) {
+                            double wk = w[k];
+                            gx1[k] += wk * g1;
+                            gx0[k] += wk * g0;
+                        }
+                    }
+                    continue;
+                }
+                double[] wg = row_grads[first_row + r];
                 if (nl % 2 == 1) { // the last position alone, if their number is odd (1 included)
                     int p = live[j++];
                     double gp = grad[out + p * nout + r];
@@ -890,6 +914,46 @@ public class microgpt_optimized implements Callable<Integer> {
             }
             for (int p = 0; p < count; p++) System.arraycopy(GX[p], 0, grad, gather[g + p], nin);
             return out;
+        }
+
+        /** CHANGE 25, 29: the positions whose output of row r has a gradient (or is not finite), the last first; how many. */
+        private int livePositions(int out, int nout, int r, int count, int[] live) {
+            int nl = 0;
+            for (int p = count - 1; p >= 0; p--) {
+                int o = out + p * nout + r;
+                if (grad[o] != 0 || !Double.isFinite(data[o])) live[nl++] = p;
+            }
+            return nl;
+        }
+
+        /**
+         * CHANGE 31: the weights' gradients of the product whose run ends at node i, once its backward pass is done
+         * (with weights_apart): each row's, position after position, the last first, as matmatBackward adds them.
+         * They depend on the outputs' gradients and the inputs alone, so another thread can add them while the
+         * backward pass goes on; X and live are the calling thread's scratch.
+         */
+        void matmatWeights(int i, double[][] X, int[] live) {
+            int len = n[i], out = i - len + 1, g = a[i], first_row = b[i], count = (int) c[i];
+            int nout = len / count, nin = rows[first_row].length;
+            for (int p = 0; p < count; p++) System.arraycopy(data, gather[g + p], X[p], 0, nin);
+            for (int r = nout - 1; r >= 0; r--) {
+                int nl = livePositions(out, nout, r, count, live);
+                if (nl == 0) continue;
+                double[] wg = row_grads[first_row + r];
+                int j = 0;
+                if (nl % 2 == 1) {
+                    int p = live[j++];
+                    double gp = grad[out + p * nout + r];
+                    double[] x = X[p];
+                    for (int k = 0; k < nin; k++) wg[k] += x[k] * gp;
+                }
+                for (; j < nl; j += 2) {
+                    int p1 = live[j], p0 = live[j + 1];
+                    double g1 = grad[out + p1 * nout + r], g0 = grad[out + p0 * nout + r];
+                    double[] x1 = X[p1], x0 = X[p0];
+                    for (int k = 0; k < nin; k++) wg[k] = (wg[k] + x1[k] * g1) + x0[k] * g0;
+                }
+            }
         }
     }
 
@@ -1214,11 +1278,29 @@ public class microgpt_optimized implements Callable<Integer> {
 
         /** CHANGE 27: the update of rows from..to-1 only, a thread's share of step(); the same arithmetic for each. */
         void rows(int step, int num_steps, int from, int to) {
-            double lr_t = learning_rate * (1 - (double) step / num_steps); // linear learning rate decay
+            begin(step, num_steps);
+            range(from, to);
+        }
+
+        private int step;
+        private double lr_t, bias1, bias2;
+        private boolean skip;
+
+        /** CHANGE 32: what a step's updates share, worked out once, before any thread updates rows with range(). */
+        void begin(int step, int num_steps) {
+            this.step = step;
+            lr_t = learning_rate * (1 - (double) step / num_steps); // linear learning rate decay
             // CHANGE 10: the bias corrections depend on the step only: two pow calls per step, not
             // two per parameter; g*g and sqrt instead of pow(g, 2) and pow(v_hat, 0.5).
-            double bias1 = 1 - Math.pow(beta1, step + 1), bias2 = 1 - Math.pow(beta2, step + 1);
-            boolean skip = set_aside && bias1 == 1 && Math.abs(lr_t) <= 1; // CHANGE 28: see setAside
+            bias1 = 1 - Math.pow(beta1, step + 1); bias2 = 1 - Math.pow(beta2, step + 1);
+            skip = set_aside && bias1 == 1 && Math.abs(lr_t) <= 1; // CHANGE 28: see setAside
+        }
+
+        /** CHANGE 32: rows from..to-1, with the step's constants from begin(). */
+        void range(int from, int to) {
+            final int step = this.step;
+            final double lr_t = this.lr_t, bias1 = this.bias1, bias2 = this.bias2;
+            final boolean skip = this.skip;
             // CHANGE 24: from step 230 on, 1 - 0.85^(step+1) rounds to 1.0 (from step 3724, 1 - 0.99^(step+1) too), and
             // dividing by 1.0 changes no bit: those steps skip the division, one of the three that bound Adam's time
             // (a test the loop leaves, as C2 makes a copy of the loop for each outcome)
@@ -1388,8 +1470,7 @@ public class microgpt_optimized implements Callable<Integer> {
         private final int shares;        // CHANGE 27: the threads that share Adam
         private final int[] share;       // CHANGE 27: the thread that updates each of the model's matrices
         private int phase;
-        private Adam adam;               // CHANGE 27: the update's arguments
-        private int step, num_steps;
+        private Adam adam;               // CHANGE 27: the update's (its step's constants: Adam.begin)
         private boolean columns;         // CHANGE 27: whether the update copies the columns too (they are in use)
         // CHANGE 30: the matrices in the order their gradients were done, how many are, and how many a thread has taken
         private final int[] done_order;
@@ -1398,6 +1479,13 @@ public class microgpt_optimized implements Callable<Integer> {
         private final java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
         private final boolean[] is_done;
         private final java.util.function.IntConsumer finished = this::finished; // made once
+        // CHANGE 31: each matrix's product (its run's last node) while its weights' gradients are still to be added
+        // (-1: none), and each thread's scratch for adding them
+        boolean weights_apart = true; // false only to measure change 30 without change 31 (docs/AdamThreads.java)
+        boolean blocks = true; // CHANGE 32; false only to measure without it
+        private final int[] product;
+        private final double[][][] inputs;
+        private final int[][] positions;
 
         Batch(GPT model, int size, int threads, int max_tokens) {
             this.size = size;
@@ -1426,6 +1514,12 @@ public class microgpt_optimized implements Callable<Integer> {
             team = new Workers(Math.max(workers.length, shares), "batch", this::work);
             done_order = new int[matrices.length]; // CHANGE 30
             is_done = new boolean[matrices.length];
+            product = new int[matrices.length]; // CHANGE 31
+            Arrays.fill(product, -1);
+            int nin = 0;
+            for (Matrix m : matrices) nin = Math.max(nin, m.nin());
+            inputs = new double[shares][model.block_size][nin];
+            positions = new int[shares][model.block_size];
         }
 
         /**
@@ -1446,8 +1540,10 @@ public class microgpt_optimized implements Callable<Integer> {
             Tape tape = workers[0].tape;
             workers[0].transposed(); // as run(): made by the last update, unless the weights were loaded since
             columns = tape.cols != null && tape.cols_version == tape.version;
-            this.adam = adam; this.step = step; this.num_steps = num_steps;
+            this.adam = adam;
+            adam.begin(step, num_steps); // CHANGE 32
             Arrays.fill(is_done, false);
+            Arrays.fill(product, -1); // CHANGE 31
             done_count = 0;
             taken.set(0);
             phase = STEP;
@@ -1456,11 +1552,17 @@ public class microgpt_optimized implements Callable<Integer> {
             if (columns) tape.cols_version = tape.version;
         }
 
-        /** CHANGE 30: the matrix whose product starts at row first_row is done; the other thread may take it. */
-        private void finished(int first_row) {
+        /** CHANGE 30: the backward pass is done with the product whose run ends at node i; the other thread may take its matrix. */
+        private void finished(int i) {
+            Tape tape = workers[0].tape;
+            int first_row = tape.b[i];
             Matrix[] matrices = workers[0].matrices;
             for (int k = 0; k < matrices.length; k++)
-                if (matrices[k].first_row() == first_row) { done(k); return; }
+                if (matrices[k].first_row() == first_row) {
+                    if (tape.weights_apart) product[k] = i; // CHANGE 31: its weights' gradients come first
+                    done(k);
+                    return;
+                }
         }
 
         private void done(int k) {
@@ -1471,7 +1573,7 @@ public class microgpt_optimized implements Callable<Integer> {
         }
 
         /** CHANGE 30: the next done matrix no thread has taken, updated (and its columns copied); until all are. */
-        private void takeUpdates() {
+        private void takeUpdates(int t) {
             int all = workers[0].matrices.length;
             while (true) {
                 int k = taken.get();
@@ -1480,16 +1582,27 @@ public class microgpt_optimized implements Callable<Integer> {
                     Thread.yield(); // not a spin (support/Workers.java says why)
                     continue;
                 }
-                if (taken.compareAndSet(k, k + 1)) updateMatrix(done_order[k]);
+                if (taken.compareAndSet(k, k + 1)) updateMatrix(done_order[k], t);
             }
         }
 
         /** CHANGE 27: Adam's update of the model's matrix k, and its columns for the next forward if they are in use. */
-        private void updateMatrix(int k) {
+        private void updateMatrix(int k, int t) {
             GPT model = workers[0];
             Matrix w = model.matrices[k];
-            adam.rows(step, num_steps, w.first_row(), w.first_row() + w.nout());
-            if (columns && k >= 2) model.tape.transpose(w.first_row(), w.nout()); // lm_head on: the products
+            int i = product[k], first = w.first_row(), nout = w.nout();
+            if (i >= 0) { // CHANGE 31: its weights' gradients first, on this thread
+                product[k] = -1;
+                model.tape.matmatWeights(i, inputs[t], positions[t]);
+            }
+            if (!blocks) { adam.range(first, first + nout); if (columns && k >= 2) model.tape.transpose(first, nout); return; }
+            if (columns && k >= 2) // lm_head on: the products; CHANGE 32: eight rows at a time, then their columns
+                for (int o = 0; o < nout; o += 8) {
+                    int hi = Math.min(o + 8, nout);
+                    adam.range(first + o, first + hi);
+                    model.tape.transpose(first, nout, o, hi);
+                }
+            else adam.range(first, first + nout);
         }
 
         /** Every document's loss and gradient; then the gradients added into the model's, in document order. */
@@ -1506,39 +1619,48 @@ public class microgpt_optimized implements Callable<Integer> {
             team.run();
         }
 
-        /** Adam's update of the parameters; CHANGE 27: each thread its share of the matrices, when there are shares. */
+        /**
+         * Adam's update of the parameters; CHANGE 27: each thread its share of the matrices, when there are shares.
+         * CHANGE 32: with the columns in use, matrix by matrix on one thread too, the columns copied as they change.
+         */
         void update(Adam adam, int step, int num_steps) {
-            if (shares == 1) { adam.step(step, num_steps); return; }
             Tape tape = workers[0].tape;
             columns = transposedForward && tape.cols != null && tape.cols_version == tape.version; // in use and current: they follow the update
+            if (shares == 1 && (!columns || !blocks)) { adam.step(step, num_steps); return; }
             tape.version++; // CHANGE 19: the weights change, as in Adam.step
-            this.adam = adam; this.step = step; this.num_steps = num_steps;
-            phase = UPDATE;
-            team.run();
+            this.adam = adam;
+            adam.begin(step, num_steps); // CHANGE 32
+            if (shares == 1) for (int k = 0; k < share.length; k++) updateMatrix(k, 0);
+            else {
+                phase = UPDATE;
+                team.run();
+            }
             if (columns) tape.cols_version = tape.version;
         }
 
         /** Thread t's part: the next documents no thread has taken; its slice of the gradients' sums; its share of Adam. */
         private void work(int t) {
             if (phase == STEP) { // CHANGE 30
-                if (t > 0) { started = true; takeUpdates(); return; }
+                if (t > 0) { started = true; takeUpdates(t); return; }
                 // the forward starts once the other thread has: one that starts late (its core busy, or waking) takes
                 // nothing, and on two cores it then ran late step after step (in 2 JVMs of 4 here: 1.5-2x a step)
                 while (!started) Thread.yield();
                 started = false;
                 Tape tape = workers[0].tape;
                 tape.finished = finished;
+                tape.weights_apart = weights_apart; // CHANGE 31
                 try {
                     document(0, 0);
                 } finally {
                     tape.finished = null;
+                    tape.weights_apart = false;
                     for (int k = 0; k < is_done.length; k++) done(k); // the rest: the embeddings, and any not done yet
                 }
-                takeUpdates();
+                takeUpdates(t);
                 return;
             }
             if (phase == UPDATE) { // CHANGE 27: its matrices, and their columns for the next forward if they are in use
-                for (int k = 0; k < share.length; k++) if (share[k] == t) updateMatrix(k);
+                for (int k = 0; k < share.length; k++) if (share[k] == t) updateMatrix(k, t);
                 return;
             }
             if (t >= workers.length) return; // CHANGE 27: a thread for Adam only, when there are fewer documents

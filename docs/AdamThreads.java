@@ -5,14 +5,16 @@
 //COMPILE_OPTIONS -encoding UTF-8
 
 /*
- * What changes 27 and 30 buy: a one-document training step of microgpt_optimized.java with Adam on one thread, on
- * two after the backward pass (change 27: each thread updates whole matrices and copies their columns), and on two
- * with each matrix taken by the other thread as soon as the backward pass is done with it (change 30), timed in one
- * JVM with C2. Three copies of the same model train side by side, a round of 200 steps each in turn (so all see
- * the machine in the same state), and their weights are compared at the end: the same bits. Run: ./jbang
+ * What changes 27, 30, 31 and 32 buy: a one-document training step of microgpt_optimized.java with Adam on one
+ * thread (Adam over all rows, then the columns copied; or eight rows at a time, each eight's columns copied while
+ * they are in cache: change 32), on two after the backward pass (change 27: each thread updates whole matrices and
+ * copies their columns), on two with each matrix taken by the other thread as soon as the backward pass is done
+ * with it (change 30), and with that thread adding the matrix's weight gradients too (change 31), timed in one JVM
+ * with C2. Five copies of the same model train side by side, a round of 200 steps each in turn (so all see the
+ * machine in the same state), and their weights are compared at the end: the same bits. Run: ./jbang
  * docs/AdamThreads.java [width ...] (default 64 128): block 64, one layer, 4 heads, the shuffled names of
  * input.txt (written from the bundled names if missing), the steps 0 to 199 of a 200-step run, as the harness's.
- * On a machine with one core the columns measure much the same thing.
+ * On a machine with one core the two-thread rows measure much the same thing.
  */
 package mgpt;
 
@@ -30,7 +32,8 @@ public class AdamThreads {
         for (String w : widths) compare(Integer.parseInt(w), docs);
     }
 
-    static final String[] WAYS = {"one thread", "two, after the backward pass (change 27)", "two, during it (change 30)"};
+    static final String[] WAYS = {"one thread, Adam then the columns", "one, eight rows at a time (change 32)",
+            "two, after the backward pass (change 27)", "two, during it (change 30)", "and the weights' gradients there (change 31)"};
 
     static void compare(int width, List<String> docs) {
         var tok = new microgpt_optimized.Tokenizer(docs, null);
@@ -41,7 +44,9 @@ public class AdamThreads {
         for (int k = 0; k < n; k++) {
             models[k] = new microgpt_optimized.GPT(new Config(1, width, BLOCK, HEADS), tok.vocab_size, new PyRandom(42), false);
             adams[k] = new microgpt_optimized.Adam(models[k].tape);
-            batches[k] = new microgpt_optimized.Batch(models[k], 1, k == 0 ? 1 : 2, tok.max_len + 2);
+            batches[k] = new microgpt_optimized.Batch(models[k], 1, k <= 1 ? 1 : 2, tok.max_len + 2);
+            batches[k].blocks = k > 0;
+            batches[k].weights_apart = k == 4;
         }
         double[][] us = new double[n][ROUNDS];
         for (int round = -WARM; round < ROUNDS; round++)
@@ -50,12 +55,12 @@ public class AdamThreads {
                 long t0 = System.nanoTime();
                 for (int step = 0; step < STEPS; step++) {
                     b.n_tokens[0] = tok.encode(docs.get(step % docs.size()), b.tokens[0]);
-                    if (k == 1) { b.run(); b.update(adams[k], step, STEPS); } // trainStep as before change 30
+                    if (k == 2) { b.run(); b.update(adams[k], step, STEPS); } // trainStep as before change 30
                     else microgpt_optimized.trainStep(b, adams[k], step, STEPS);
                 }
                 if (round >= 0) us[k][round] = (System.nanoTime() - t0) / 1e3 / STEPS;
             }
-        boolean during = batches[2].overlaps();
+        boolean during = batches[3].overlaps();
         for (var b : batches) b.close();
         System.out.printf(Locale.ROOT, "%n%d wide, %d parameters, Adam in %d shares on two threads: a step (us, median and range of %d rounds;"
                         + " each round's ratio to one thread's)%n", width, models[0].num_params,
@@ -63,9 +68,9 @@ public class AdamThreads {
         for (int k = 0; k < n; k++) {
             double[] ratios = new double[ROUNDS];
             for (int r = 0; r < ROUNDS; r++) ratios[r] = us[0][r] / us[k][r];
-            System.out.printf(Locale.ROOT, "%-42s %8.1f  (%.1f-%.1f)", WAYS[k], MulAddBound.median(us[k]), min(us[k]), max(us[k]));
+            System.out.printf(Locale.ROOT, "%-44s %8.1f  (%.1f-%.1f)", WAYS[k], MulAddBound.median(us[k]), min(us[k]), max(us[k]));
             if (k > 0) System.out.printf(Locale.ROOT, "  %5.2fx (%.2f-%.2f)", MulAddBound.median(ratios), min(ratios), max(ratios));
-            System.out.println(k == 2 && !during ? "  (not taken: a model below two shares)" : "");
+            System.out.println(k >= 3 && !during ? "  (not taken: a model below two shares)" : "");
         }
         for (int k = 1; k < n; k++)
             if (!Arrays.equals(models[0].weights(), models[k].weights())) {

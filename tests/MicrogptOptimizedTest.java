@@ -372,11 +372,12 @@ class MicrogptOptimizedTest {
      * (the last alone when their number is odd). 1 to 9 positions, widths that are not a multiple of four; a ReLU
      * after it (rows whose outputs get the gradient 0 are left out, CHANGE 25), with infinite and NaN outputs that
      * must still reach the inputs' gradients; inputs that are a ReLU's zeros (left out, CHANGE 26), and a NaN weight
-     * that keeps them in.
+     * that keeps them in. CHANGE 31: the same with the weights' gradients apart (matmatWeights, once the backward
+     * pass is done with the product). CHANGE 32: the columns copied eight rows at a time equal the whole copy.
      */
     @ParameterizedTest(name = "{0} rows of {1}, {2} positions, {3}")
     @CsvSource({"1,1,1,random", "3,5,2,random", "8,7,3,random", "13,9,5,random", "27,16,7,random", "4,8,8,random",
-            "6,4,9,ReLU after", "5,6,4,ReLU after", "9,3,1,ReLU after", "6,4,3,infinite", "6,4,3,NaN", "9,10,4,zero inputs",
+            "6,4,9,ReLU after", "5,6,4,ReLU after", "9,3,1,ReLU after", "6,4,3,infinite", "6,4,3,NaN", "12,4,3,infinite", "10,6,2,NaN", "9,10,4,zero inputs",
             "7,9,5,zero inputs and a NaN weight"})
     void productsOverEveryPositionEqualDotsPositionAfterPosition(int nout, int nin, int count, String kind) {
         for (long seed = 1; seed <= 3; seed++) {
@@ -392,8 +393,9 @@ class MicrogptOptimizedTest {
             int lb = yb;
             if (relu) { lb = b.next(); for (int k = 0; k < count * nout; k++) b.relu(yb + k); }
             b.backward(weighted(b, lb, count * nout));
-            for (boolean columns : new boolean[]{false, true}) {
-                String what = kind + ", seed " + seed + (columns ? ", transposed" : ", rows");
+            for (int way = 0; way < 4; way++) {
+                boolean columns = way % 2 == 1, apart = way >= 2;
+                String what = kind + ", seed " + seed + (columns ? ", transposed" : ", rows") + (apart ? ", weights apart" : "");
                 microgpt_optimized.Tape a = new microgpt_optimized.Tape(8);
                 a.rows = new double[nout][];
                 a.row_grads = new double[nout][nin];
@@ -403,6 +405,18 @@ class MicrogptOptimizedTest {
                     a.transpose(0, nout);
                     a.cols_version = a.version;
                     assertEquals(!kind.matches("infinite|NaN|.*NaN weight"), a.finite[0], what + ": the matrix is finite");
+                    double[][] whole = a.cols[0];
+                    a.cols[0] = null;
+                    for (int o = 0; o < nout; o += 8) a.transpose(0, nout, o, Math.min(o + 8, nout)); // CHANGE 32
+                    assertTrue(Arrays.deepEquals(whole, a.cols[0]), what + ": the columns, eight rows at a time");
+                    assertEquals(!kind.matches("infinite|NaN|.*NaN weight"), a.finite[0], what + ": the matrix is finite, block by block");
+                }
+                if (apart) { // CHANGE 31: as the batch does it, here on the same thread
+                    a.weights_apart = true;
+                    double[][] scratch = new double[count][nin];
+                    int[] live = new int[count];
+                    microgpt_optimized.Tape tape = a;
+                    a.finished = i -> tape.matmatWeights(i, scratch, live);
                 }
                 int[] xs = new int[count];
                 for (int p = 0; p < count; p++) { xs[p] = a.next(); for (int i = 0; i < nin; i++) a.leaf(x[in + p * nin + i]); }
@@ -708,9 +722,9 @@ class MicrogptOptimizedTest {
                     }
                     double[] weights = model.weights(), m = ModelFile.flat(adam.m), v = ModelFile.flat(adam.v);
                     String what = "batch " + batchSize + ", " + threads + " threads";
-                    if (columns) { // on threads, the update copied the columns of the rows it updated (on one, the next step does)
+                    if (columns) { // the update copied the columns of the rows it updated (CHANGE 32: on one thread too)
                         microgpt_optimized.Tape t = model.tape;
-                        assertEquals(threads > 1, t.cols_version == t.version, what + ": the columns are current");
+                        assertTrue(t.cols_version == t.version, what + ": the columns are current");
                         model.transposed(); // nothing to do if they are current; and then they must equal the rows
                         for (int k = 2; k < model.matrices.length; k++) {
                             int first = model.matrices[k].first_row();
