@@ -1516,10 +1516,10 @@ public class microgpt_optimized implements Callable<Integer> {
             is_done = new boolean[matrices.length];
             product = new int[matrices.length]; // CHANGE 31
             Arrays.fill(product, -1);
-            int nin = 0;
+            int nin = 0, room = size == 1 && shares > 1 ? model.block_size : 0; // only change 30's step adds them apart
             for (Matrix m : matrices) nin = Math.max(nin, m.nin());
-            inputs = new double[shares][model.block_size][nin];
-            positions = new int[shares][model.block_size];
+            inputs = new double[shares][room][nin];
+            positions = new int[shares][room];
         }
 
         /**
@@ -1595,14 +1595,15 @@ public class microgpt_optimized implements Callable<Integer> {
                 product[k] = -1;
                 model.tape.matmatWeights(i, inputs[t], positions[t]);
             }
-            if (!blocks) { adam.range(first, first + nout); if (columns && k >= 2) model.tape.transpose(first, nout); return; }
-            if (columns && k >= 2) // lm_head on: the products; CHANGE 32: eight rows at a time, then their columns
-                for (int o = 0; o < nout; o += 8) {
-                    int hi = Math.min(o + 8, nout);
-                    adam.range(first + o, first + hi);
-                    model.tape.transpose(first, nout, o, hi);
-                }
-            else adam.range(first, first + nout);
+            if (!columns || k < 2) adam.range(first, first + nout); // the columns: lm_head on, the products'
+            else if (!blocks) { // as before change 32
+                adam.range(first, first + nout);
+                model.tape.transpose(first, nout);
+            } else for (int o = 0; o < nout; o += 8) { // CHANGE 32: eight rows at a time, then their columns
+                int hi = Math.min(o + 8, nout);
+                adam.range(first + o, first + hi);
+                model.tape.transpose(first, nout, o, hi);
+            }
         }
 
         /** Every document's loss and gradient; then the gradients added into the model's, in document order. */
