@@ -1516,7 +1516,7 @@ public class microgpt_optimized implements Callable<Integer> {
             is_done = new boolean[matrices.length];
             product = new int[matrices.length]; // CHANGE 31
             Arrays.fill(product, -1);
-            int nin = 0, room = size == 1 && shares > 1 ? model.block_size : 0; // only change 30's step adds them apart
+            int nin = 0, room = workers.length == 1 && shares > 1 ? model.block_size : 0; // where overlaps() can be true
             for (Matrix m : matrices) nin = Math.max(nin, m.nin());
             inputs = new double[shares][room][nin];
             positions = new int[shares][room];

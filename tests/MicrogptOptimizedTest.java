@@ -415,8 +415,7 @@ class MicrogptOptimizedTest {
                     a.weights_apart = true;
                     double[][] scratch = new double[count][nin];
                     int[] live = new int[count];
-                    microgpt_optimized.Tape tape = a;
-                    a.finished = i -> tape.matmatWeights(i, scratch, live);
+                    a.finished = i -> a.matmatWeights(i, scratch, live);
                 }
                 int[] xs = new int[count];
                 for (int p = 0; p < count; p++) { xs[p] = a.next(); for (int i = 0; i < nin; i++) a.leaf(x[in + p * nin + i]); }
