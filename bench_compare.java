@@ -46,7 +46,8 @@ import picocli.CommandLine.*;
                         + bench_compare.SAME_JVM_OPTIONS_TEXT + ". With --as-shipped, each engine's rows run with "
                         + "that engine's own //JAVA_OPTIONS instead. --jvm-args is added last in both modes.",
                 "Each row runs in --forks fresh JVMs; in each: one cold run (the JVM's first), then warm-up runs until at least --warmup "
-                        + "runs and --warmup-time seconds have passed and the JIT has compiled nothing for "
+                        + "runs and --warmup-time seconds have passed and the JIT has been quiet (no compilation finished, its threads "
+                        + "used no CPU) for "
                         + Measurement.JIT_QUIET_SECONDS + " s (or 5 x --warmup-time has passed), then --reps "
                         + "measured runs, then a memory pass (full collections forced about every millisecond "
                         + "while the workload runs) for the live peak."})

@@ -10,7 +10,7 @@ import java.util.List;
  * a missing or malformed field is an IllegalArgumentException naming it.
  */
 record ChildReport(String area, String variant, long pid, List<String> jvm_args, int work_per_run, double seconds_first,
-                   double[] seconds, int warmup_runs, boolean jit_settled, long allocated_bytes, long heap_peak_bytes,
+                   double[] seconds, int warmup_runs, boolean jit_settled, long jit_cpu_ms, long allocated_bytes, long heap_peak_bytes,
                    long live_peak_bytes, long live_base_bytes, long live_floor_bytes, long heap_delta_bytes, long rss_delta_bytes,
                    long rss_peak_bytes, double checksum, double[] losses) {
 

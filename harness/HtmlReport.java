@@ -226,7 +226,8 @@ final class HtmlReport {
             Stats.Interval ci = p.ci();
             body.add(List.of(r.name(), p.work_per_run() + " " + r.area().unit, seconds(p.seconds_first()), seconds(p.median()),
                     seconds(ci.low()) + ".." + seconds(ci.high()), seconds(p.min()) + ".." + seconds(p.max()),
-                    p.warmup_runs() + (p.jit_settled() ? "" : " (JIT not quiet)"), bytes(p.allocated_bytes()),
+                    p.warmup_runs() + (p.jit_settled() ? "" : " (JIT not quiet)")
+                            + (p.jit_cpu_ms() > 0 ? " (JIT ran " + p.jit_cpu_ms() + " ms in the runs)" : ""), bytes(p.allocated_bytes()),
                     bytes(p.heap_peak_bytes()), bytes(p.live_peak_bytes()), bytes(p.rss_peak_bytes())));
         }
         s.append(table(List.of("row", "work/run", "cold", "median", "95% CI (geometric mean)", "min..max", "warm-up runs", "alloc/run",

@@ -81,6 +81,7 @@ final class JsonResults {
             o.add("seconds_first_forks", numbers(r.firsts()));
             o.add("warmup_runs", p == null ? JsonNull.INSTANCE : new JsonPrimitive(p.warmup_runs()));
             o.add("jit_settled", p == null ? JsonNull.INSTANCE : new JsonPrimitive(p.jit_settled()));
+            o.add("jit_cpu_ms", p == null ? JsonNull.INSTANCE : new JsonPrimitive(p.jit_cpu_ms()));
             String[] memoryKeys = {"allocated_bytes", "heap_peak_bytes", "live_peak_bytes", "live_base_bytes", "live_floor_bytes", "heap_delta_bytes",
                     "rss_delta_bytes", "rss_peak_bytes"};
             long[] memory = p == null ? null : new long[]{p.allocated_bytes(), p.heap_peak_bytes(), p.live_peak_bytes(),

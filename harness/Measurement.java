@@ -11,15 +11,15 @@ import javax.management.openmbean.CompositeData;
 
 /**
  * The child's side of a row: what one fresh JVM does with its workload, and how each figure of its report is
- * taken. Time from System.nanoTime around each run; allocation from the allocated-bytes counters of the threads
- * the workload runs on; the heap peak from GC notifications; RSS from /proc/self/status; the live peak from a pass
+ * taken. Time from System.nanoTime around each run; the JIT's CPU time during the runs from /proc/self/task;
+ * allocation from the allocated-bytes counters of the threads the workload runs on; the heap peak from GC notifications; RSS from /proc/self/status; the live peak from a pass
  * with full collections forced about every millisecond.
  */
 final class Measurement {
     private Measurement() { }
 
-    /** Warm-up ends once the JIT has compiled nothing for this long (and the minimums are met). */
-    static final double JIT_QUIET_SECONDS = 0.2;
+    /** Warm-up ends once the JIT has been quiet for this long (and the minimums are met): see warmUp. */
+    static final double JIT_QUIET_SECONDS = 0.5;
 
     /**
      * Measures one row's workload in this JVM: the cold run, the warm-up, the measured runs (time, allocation,
@@ -45,7 +45,7 @@ final class Measurement {
         System.gc();
         long heapBefore = memory.getHeapMemoryUsage().getUsed();
         double[] seconds = new double[s.reps()];
-        long allocated, heapPeak;
+        long allocated, heapPeak, jitMs;
         resetRssPeak();
         long rssBefore = procStatusBytes("VmRSS");
         try (GcWatch gcs = new GcWatch()) {
@@ -53,6 +53,7 @@ final class Measurement {
             // reading another thread's counter allocates on this one: this thread's is read last before, first after
             for (int k = 0; k < helpers.length; k++) helpersBefore[k] = threads.getThreadAllocatedBytes(helpers[k].getId());
             long allocBefore = threads.getThreadAllocatedBytes(tid);
+            long ticksBefore = compilerTicks();
             for (int r = 0; r < s.reps(); r++) {
                 if (s.gcBetweenReps()) System.gc();
                 long t = System.nanoTime();
@@ -60,6 +61,7 @@ final class Measurement {
                 seconds[r] = (System.nanoTime() - t) / 1e9;
             }
             allocated = threads.getThreadAllocatedBytes(tid) - allocBefore;
+            jitMs = (compilerTicks() - ticksBefore) * TICK_MS;
             for (int k = 0; k < helpers.length; k++) allocated += threads.getThreadAllocatedBytes(helpers[k].getId()) - helpersBefore[k];
             long heapEnd = memory.getHeapMemoryUsage().getUsed();
             gcs.await(collections);
@@ -78,17 +80,21 @@ final class Measurement {
 
         List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
         return new ChildReport(area.key, variant, ProcessHandle.current().pid(), jvmArgs, area.workPerRun(s), secondsFirst,
-                seconds, warm.runs(), warm.settled(), allocated / s.reps(), heapPeak, live.peak(), live.base(), floor.peak(), heapDelta,
+                seconds, warm.runs(), warm.settled(), jitMs, allocated / s.reps(), heapPeak, live.peak(), live.base(), floor.peak(), heapDelta,
                 rssAfter - rssBefore, rssPeak, checksum, losses);
     }
 
     /**
      * Runs the workload until at least --warmup runs and --warmup-time seconds, and then until the JIT has
-     * compiled nothing for JIT_QUIET_SECONDS, or 5 x --warmup-time has passed.
+     * been quiet for JIT_QUIET_SECONDS, or 5 x --warmup-time has passed. Quiet: no compilation has finished
+     * and the compiler threads have used no CPU time. The second is needed because the first moves only when
+     * a compilation ends: a large method takes C2 hundreds of milliseconds, longer still when the workload's
+     * threads keep every core busy, and warm-up would end in the middle of it.
      */
     static WarmUp warmUp(Workloads.Workload work, BenchSettings s) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        long start = System.nanoTime(), lastJitActivity = start, jitTime = jit.getTotalCompilationTime();
+        long start = System.nanoTime(), lastJitActivity = start, lastLook = start;
+        long jitTime = jit.getTotalCompilationTime(), jitTicks = compilerTicks();
         int runs = 0;
         boolean quiet = false;
         while (true) {
@@ -96,10 +102,42 @@ final class Measurement {
             if (runs >= s.warmup() && elapsed >= s.warmupTime() && (quiet || elapsed >= 5 * s.warmupTime())) return new WarmUp(runs, quiet);
             work.run();
             runs++;
-            long now = System.nanoTime(), jt = jit.getTotalCompilationTime();
-            if (jt != jitTime) { jitTime = jt; lastJitActivity = now; }
+            long now = System.nanoTime();
+            if (now - lastLook < LOOK_NS) continue; // the threads' CPU times move in clock ticks (10 ms)
+            lastLook = now;
+            long jt = jit.getTotalCompilationTime(), ticks = compilerTicks();
+            if (jt != jitTime || ticks != jitTicks) { jitTime = jt; jitTicks = ticks; lastJitActivity = now; }
             quiet = (now - lastJitActivity) / 1e9 >= JIT_QUIET_SECONDS;
         }
+    }
+
+    /** How often warm-up looks at the JIT: /proc's CPU times move in clock ticks of 10 ms. */
+    static final long LOOK_NS = 10_000_000;
+
+    /** A clock tick of /proc's CPU times (USER_HZ, 100 on Linux), in milliseconds. */
+    static final int TICK_MS = 10;
+
+    /**
+     * The CPU time the JIT's compiler threads have used so far, in clock ticks, from /proc/self/task (HotSpot
+     * names them "C1 CompilerThreadN" and "C2 CompilerThreadN", cut to 15 characters there); 0 where there
+     * is no /proc, so that only the compilation time counts then.
+     */
+    static long compilerTicks() {
+        long ticks = 0;
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                String stat;
+                try { stat = Files.readString(task.resolve("stat")); } catch (IOException ended) { continue; }
+                int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+                String name = stat.substring(open + 1, close);
+                if (!name.startsWith("C1 CompilerThre") && !name.startsWith("C2 CompilerThre")) continue;
+                String[] fields = stat.substring(close + 2).split(" "); // from the third field, the state, on
+                ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime and stime, fields 14 and 15
+            }
+        } catch (IOException | RuntimeException noProc) {
+            return 0;
+        }
+        return ticks;
     }
 
     /** How many warm-up runs there were, and whether the JIT had settled (compiled nothing for a while) by then. */

@@ -66,6 +66,7 @@ record Row(Area area, String variant, List<String> jvmArgs, Long pid, ChildRepor
         double[] seconds = rs.stream().flatMapToDouble(r -> Arrays.stream(r.seconds())).toArray();
         ChildReport merged = new ChildReport(r0.area(), r0.variant(), r0.pid(), r0.jvm_args(), r0.work_per_run(), Stats.median(firsts), seconds,
                 rs.stream().mapToInt(ChildReport::warmup_runs).min().orElse(0), rs.stream().allMatch(ChildReport::jit_settled),
+                rs.stream().mapToLong(ChildReport::jit_cpu_ms).max().orElse(0),
                 Math.round(rs.stream().mapToLong(ChildReport::allocated_bytes).average().orElse(0)),
                 rs.stream().mapToLong(ChildReport::heap_peak_bytes).max().orElse(0), rs.stream().mapToLong(ChildReport::live_peak_bytes).max().orElse(0),
                 r0.live_base_bytes(), rs.stream().mapToLong(ChildReport::live_floor_bytes).max().orElse(0),

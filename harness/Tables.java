@@ -29,10 +29,13 @@ final class Tables {
             Stats.Interval ci = p.ci();
             out.printf(tf, r.name(), p.work_per_run() + " " + r.area().unit, seconds(p.seconds_first()), seconds(p.median()),
                     seconds(ci.low()) + ".." + seconds(ci.high()), seconds(p.min()) + ".." + seconds(p.max()),
-                    p.warmup_runs() + (p.jit_settled() ? "" : "*"));
+                    p.warmup_runs() + (p.jit_settled() ? "" : "*") + (p.jit_cpu_ms() > 0 ? "+" : ""));
         }
         if (rows.stream().anyMatch(r -> r.ok() && !r.report().jit_settled()))
             out.println("* the JIT was still compiling when warm-up reached its time cap (5 x --warmup-time)");
+        if (rows.stream().anyMatch(r -> r.ok() && r.report().jit_cpu_ms() > 0))
+            out.printf("+ the JIT's threads ran during the measured runs (at most %d ms of CPU in one JVM)%n",
+                    rows.stream().filter(Row::ok).mapToLong(r -> r.report().jit_cpu_ms()).max().orElse(0));
 
         out.printf("%nMemory per run: alloc = bytes allocated; heap peak = most heap in use at once (measured runs); "
                 + "live peak = most data reachable at once, above what was live before (memory pass)%n");

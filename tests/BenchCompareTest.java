@@ -37,7 +37,7 @@ class BenchCompareTest {
     }
 
     static ChildReport report(String area, String variant, double checksum, double... seconds) {
-        return new ChildReport(area, variant, 4242, List.of("-Xmx1g", "-Dx=a b"), 100, 0.5, seconds, 7, true,
+        return new ChildReport(area, variant, 4242, List.of("-Xmx1g", "-Dx=a b"), 100, 0.5, seconds, 7, true, 0,
                 123456789012L, 5L << 30, 2048, 3_000_000, 512, -77, -4096, 1L << 33, checksum, new double[]{3.3, 2.5});
     }
 
@@ -126,7 +126,7 @@ class BenchCompareTest {
     void forksArePooled() {
         List<String> jvm = List.of("-Xmx1g");
         Row a = new Row(Area.LOSS, "MOD", jvm, 11L, report("loss", "MOD", 2.5, 0.1, 0.3), null);
-        ChildReport rb = new ChildReport("loss", "MOD", 12, jvm, 300, 0.9, new double[]{0.2, 0.4}, 3, false,
+        ChildReport rb = new ChildReport("loss", "MOD", 12, jvm, 300, 0.9, new double[]{0.2, 0.4}, 3, false, 30,
                 100, 7, 9000, 3_000_000, 600, -5, 10, 1L << 34, 2.5, null);
         Row b = new Row(Area.LOSS, "MOD", jvm, 12L, rb, null);
         Row m = Row.merge(List.of(a, b));
@@ -137,6 +137,7 @@ class BenchCompareTest {
         assertEquals(List.of(11L, 12L), m.pids());
         assertEquals(3, m.report().warmup_runs());
         assertFalse(m.report().jit_settled(), "settled only if every fork settled");
+        assertEquals(30, m.report().jit_cpu_ms(), "the JIT's most CPU time in one fork's measured runs");
         assertEquals(9000, m.report().live_peak_bytes(), "the largest live peak");
         assertEquals((123456789012L + 100) / 2, m.report().allocated_bytes(), "the mean allocation");
         Row c = new Row(Area.LOSS, "MOD", jvm, 13L, report("loss", "MOD", 2.6, 0.1, 0.3), null);
@@ -160,6 +161,21 @@ class BenchCompareTest {
         JsonObject ratio = root.getAsJsonArray("ratios").get(0).getAsJsonObject();
         assertTrue(ratio.get("same_result").isJsonNull(), "a NaN checksum is not a result that was checked");
         assertEquals(1.0, ratio.get("alloc_ratio").getAsDouble(), "the other numbers are still there");
+    }
+
+    @Test
+    void aRowWhoseJitRanDuringTheMeasuredRunsIsMarked() {
+        List<String> jvm = List.of("-Xmx1g");
+        ChildReport busy = new ChildReport("loss", "MOD", 12, jvm, 300, 0.9, new double[]{0.2, 0.4}, 3, true, 40,
+                100, 7, 9000, 3_000_000, 600, -5, 10, 1L << 34, 2.5, null);
+        List<Row> rows = List.of(new Row(Area.LOSS, "ORIG", jvm, 11L, report("loss", "ORIG", 2.5, 0.1, 0.3), null),
+                new Row(Area.LOSS, "MOD", jvm, 12L, busy, null));
+        var text = new java.io.ByteArrayOutputStream();
+        Tables.print(new java.io.PrintStream(text, true, java.nio.charset.StandardCharsets.UTF_8), new bench_compare().settings(), rows, Ratio.of(rows));
+        String out = text.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(out.matches("(?s).*\nLoss ORIG .* 7\n.*"), "a quiet row unmarked: " + out);
+        assertTrue(out.matches("(?s).*\nLoss MOD .* 3\\+\n.*"), "the busy row marked: " + out);
+        assertTrue(out.contains("+ the JIT's threads ran during the measured runs (at most 40 ms of CPU in one JVM)"), out);
     }
 
     @Test
@@ -355,7 +371,7 @@ class BenchCompareTest {
         String help = r.out().replaceAll("\\s+", " ");
         assertTrue(help.contains("95% confidence intervals"), r.out());
         assertTrue(help.contains("then warm-up runs until at least --warmup runs and --warmup-time seconds have passed "
-                + "and the JIT has compiled nothing for 0.2 s"), r.out());
+                + "and the JIT has been quiet (no compilation finished, its threads used no CPU) for 0.5 s"), r.out());
     }
 
     @Test
