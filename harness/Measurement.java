@@ -50,10 +50,10 @@ final class Measurement {
         long rssBefore = procStatusBytes("VmRSS");
         try (GcWatch gcs = new GcWatch()) {
             long collections = GcWatch.collections();
+            long ticksBefore = compilerTicks(); // it allocates: before the counters
             // reading another thread's counter allocates on this one: this thread's is read last before, first after
             for (int k = 0; k < helpers.length; k++) helpersBefore[k] = threads.getThreadAllocatedBytes(helpers[k].getId());
             long allocBefore = threads.getThreadAllocatedBytes(tid);
-            long ticksBefore = compilerTicks();
             for (int r = 0; r < s.reps(); r++) {
                 if (s.gcBetweenReps()) System.gc();
                 long t = System.nanoTime();
