@@ -12,8 +12,9 @@ import javax.management.openmbean.CompositeData;
 /**
  * The child's side of a row: what one fresh JVM does with its workload, and how each figure of its report is
  * taken. Time from System.nanoTime around each run; the JIT's CPU time during the runs from /proc/self/task;
- * allocation from the allocated-bytes counters of the threads the workload runs on; the heap peak from GC notifications; RSS from /proc/self/status; the live peak from a pass
- * with full collections forced about every millisecond.
+ * allocation from the allocated-bytes counters of the threads the workload runs on; the heap peak from GC
+ * notifications; RSS from /proc/self/status; the live peak from a pass with full collections forced about
+ * every millisecond.
  */
 final class Measurement {
     private Measurement() { }
@@ -140,7 +141,7 @@ final class Measurement {
         return ticks;
     }
 
-    /** How many warm-up runs there were, and whether the JIT had settled (compiled nothing for a while) by then. */
+    /** How many warm-up runs there were, and whether the JIT had settled (been quiet for a while) by then. */
     record WarmUp(int runs, boolean settled) { }
 
     /** The most heap a workload kept live at once above what was live before it (peak), and that base. */
