@@ -1516,7 +1516,7 @@ public class microgpt_optimized implements Callable<Integer> {
             is_done = new boolean[matrices.length];
             product = new int[matrices.length]; // CHANGE 31
             Arrays.fill(product, -1);
-            int nin = 0, room = workers.length == 1 && shares > 1 ? model.block_size : 0; // where overlaps() can be true
+            int nin = 0, room = oneDocumentInShares() ? model.block_size : 0; // where overlaps() can be true
             for (Matrix m : matrices) nin = Math.max(nin, m.nin());
             inputs = new double[shares][room][nin];
             positions = new int[shares][room];
@@ -1527,7 +1527,9 @@ public class microgpt_optimized implements Callable<Integer> {
          * model's, done once the backward pass has been through them) and Adam in shares (CHANGE 27), layer by layer
          * (CHANGE 29: each matrix is one product node, so its gradients are done when that node's backward is).
          */
-        boolean overlaps() { return workers.length == 1 && shares > 1 && layers(); }
+        boolean overlaps() { return oneDocumentInShares() && layers(); }
+
+        private boolean oneDocumentInShares() { return workers.length == 1 && shares > 1; }
 
         /**
          * CHANGE 30: run() and update() in one: as the backward pass finishes each product (lm_head first, then the

@@ -62,8 +62,8 @@ final class Measurement {
                 seconds[r] = (System.nanoTime() - t) / 1e9;
             }
             allocated = threads.getThreadAllocatedBytes(tid) - allocBefore;
-            jitMs = (compilerTicks() - ticksBefore) * TICK_MS;
             for (int k = 0; k < helpers.length; k++) allocated += threads.getThreadAllocatedBytes(helpers[k].getId()) - helpersBefore[k];
+            jitMs = (compilerTicks() - ticksBefore) * TICK_MS; // after the counters, as before them
             long heapEnd = memory.getHeapMemoryUsage().getUsed();
             gcs.await(collections);
             heapPeak = Math.max(Math.max(heapBefore, heapEnd), gcs.maxBefore.get());

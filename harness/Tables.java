@@ -33,9 +33,8 @@ final class Tables {
         }
         if (rows.stream().anyMatch(r -> r.ok() && !r.report().jit_settled()))
             out.println("* the JIT was still compiling when warm-up reached its time cap (5 x --warmup-time)");
-        if (rows.stream().anyMatch(r -> r.ok() && r.report().jit_cpu_ms() > 0))
-            out.printf("+ the JIT's threads ran during the measured runs (at most %d ms of CPU in one JVM)%n",
-                    rows.stream().filter(Row::ok).mapToLong(r -> r.report().jit_cpu_ms()).max().orElse(0));
+        long jitMs = rows.stream().filter(Row::ok).mapToLong(r -> r.report().jit_cpu_ms()).max().orElse(0);
+        if (jitMs > 0) out.printf("+ the JIT's threads ran during the measured runs (at most %d ms of CPU in one JVM)%n", jitMs);
 
         out.printf("%nMemory per run: alloc = bytes allocated; heap peak = most heap in use at once (measured runs); "
                 + "live peak = most data reachable at once, above what was live before (memory pass)%n");
