@@ -657,6 +657,35 @@ class MicrogptOptimizedTest {
     // ---- No graph at inference, nothing allocated per step -------------------------------------
 
     @Test
+    void resetZeroesEveryGradientABackwardPassWrote() {
+        // CHANGE 33: reset() zeroes only the gradients a backward pass may have written since the last reset, so a
+        // graph's gradients do not depend on what the tape held before: backward passes with samples between them
+        microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 16, 16, 4), 27,
+                new PyRandom(1), false);
+        microgpt_optimized.Tape t = model.tape;
+        microgpt_optimized.Tokenizer tok = new microgpt_optimized.Tokenizer(List.of("abcdefghijklmnopqrstuvwxyz"), null);
+        double[] first = null;
+        for (int round = 0; round < 3; round++) {
+            t.reset();
+            int logits = 0;
+            for (int pos = 0; pos <= round + 2; pos++) logits = microgpt_optimized.gpt(model, 3 + pos, pos, model.cache);
+            int loss = t.lse(logits, 27);
+            t.backward(round == 0 ? loss : loss - 1); // from a node inside the logits' run, too
+            if (round == 0) first = Arrays.copyOf(t.grad, t.size);
+            double[] before = Arrays.copyOf(t.grad, t.grad.length);
+            microgpt_optimized.sample(model, tok, new int[0], 0.5, new PyRandom(round)); // resets, before and after
+            for (int i = 0; i < t.grad.length; i++) assertEquals(0.0, t.grad[i], "round " + round + ": gradient " + i + " after a sample");
+            assertTrue(Arrays.stream(before).anyMatch(g -> g != 0), "the backward pass wrote gradients");
+        }
+        // the same graph again, after all that: the same gradients as on a fresh tape
+        t.reset();
+        int logits = 0;
+        for (int pos = 0; pos <= 2; pos++) logits = microgpt_optimized.gpt(model, 3 + pos, pos, model.cache);
+        t.backward(t.lse(logits, 27));
+        assertArrayEquals(first, Arrays.copyOf(t.grad, first.length), "gradients after samples and backward passes of other graphs");
+    }
+
+    @Test
     void noGradPathRecordsNothing() {
         microgpt_optimized.GPT model = new microgpt_optimized.GPT(new Config(1, 16, 16, 4), 27,
                 new PyRandom(1), false);
