@@ -913,7 +913,7 @@ public class microgpt_optimized implements Callable<Integer> {
          * into GX[p] (nin each). Each input's gradient gets the same terms as matmatBackward's loop over rows gives it: those of
          * the rows whose output has a gradient (or is not finite), the last row first. Here position by position,
          * four of those rows a pass, so GX[p] is read and written once for four terms instead of once for each (as
-         * matvec's sums from the columns, CHANGE 20); row after row, with two positions a pass, it was 22% of the
+         * matvec's sums from the columns, CHANGE 20); row after row, two positions a pass, that loop was 18% of the
          * main thread's time in a 64-wide step on two threads.
          */
         private void inputGradients(int out, int nout, int nin, int first_row, int count, double[][] GX) {
