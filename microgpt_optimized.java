@@ -833,7 +833,7 @@ public class microgpt_optimized implements Callable<Integer> {
             double[] xs = this.xs, gxs = this.gxs;
             int[] live = this.live;
             for (int r = nout - 1; r >= 0; r--) // CHANGE 25: the rows that add something, last first
-                if (grad[out + r] != 0 || !Double.isFinite(data[out + r])) live[nl++] = r;
+                if (adds(out + r)) live[nl++] = r;
             if (nl == 0) return out;
             System.arraycopy(data, x, xs, 0, nin);
             System.arraycopy(grad, x, gxs, 0, nin);
@@ -875,32 +875,30 @@ public class microgpt_optimized implements Callable<Integer> {
                 if (weights) System.arraycopy(data, gather[g + p], X[p], 0, nin);
                 System.arraycopy(grad, gather[g + p], GX[p], 0, nin);
             }
-            if (!weights) { // CHANGE 34: the inputs' gradients only, position by position, four of its live rows a pass
-                inputGradients(out, nout, nin, first_row, count, GX);
-                for (int p = 0; p < count; p++) System.arraycopy(GX[p], 0, grad, gather[g + p], nin);
-                return out;
-            }
-            for (int r = nout - 1; r >= 0; r--) {
-                int nl = livePositions(out, nout, r, count, live);
-                if (nl == 0) continue;
-                double[] w = rows[first_row + r];
-                int j = 0;
-                double[] wg = row_grads[first_row + r];
-                if (nl % 2 == 1) { // the last position alone, if their number is odd (1 included)
-                    int p = live[j++];
-                    double gp = grad[out + p * nout + r];
-                    double[] x = X[p], gx = GX[p];
-                    for (int k = 0; k < nin; k++) { wg[k] += x[k] * gp; gx[k] += w[k] * gp; }
-                }
-                for (; j < nl; j += 2) {
-                    int p1 = live[j], p0 = live[j + 1];
-                    double g1 = grad[out + p1 * nout + r], g0 = grad[out + p0 * nout + r];
-                    double[] x1 = X[p1], x0 = X[p0], gx1 = GX[p1], gx0 = GX[p0];
-                    for (int k = 0; k < nin; k++) {
-                        double wk = w[k];
-                        wg[k] = (wg[k] + x1[k] * g1) + x0[k] * g0;
-                        gx1[k] += wk * g1;
-                        gx0[k] += wk * g0;
+            if (!weights) inputGradients(out, nout, nin, first_row, count, GX); // CHANGE 34: four of its live rows a pass
+            else {
+                for (int r = nout - 1; r >= 0; r--) {
+                    int nl = livePositions(out, nout, r, count, live);
+                    if (nl == 0) continue;
+                    double[] w = rows[first_row + r];
+                    int j = 0;
+                    double[] wg = row_grads[first_row + r];
+                    if (nl % 2 == 1) { // the last position alone, if their number is odd (1 included)
+                        int p = live[j++];
+                        double gp = grad[out + p * nout + r];
+                        double[] x = X[p], gx = GX[p];
+                        for (int k = 0; k < nin; k++) { wg[k] += x[k] * gp; gx[k] += w[k] * gp; }
+                    }
+                    for (; j < nl; j += 2) {
+                        int p1 = live[j], p0 = live[j + 1];
+                        double g1 = grad[out + p1 * nout + r], g0 = grad[out + p0 * nout + r];
+                        double[] x1 = X[p1], x0 = X[p0], gx1 = GX[p1], gx0 = GX[p0];
+                        for (int k = 0; k < nin; k++) {
+                            double wk = w[k];
+                            wg[k] = (wg[k] + x1[k] * g1) + x0[k] * g0;
+                            gx1[k] += wk * g1;
+                            gx0[k] += wk * g0;
+                        }
                     }
                 }
             }
@@ -922,7 +920,7 @@ public class microgpt_optimized implements Callable<Integer> {
             final int[] rl = live_rows;
             for (int p = 0; p < count; p++) {
                 int o = out + p * nout, nl = 0;
-                for (int r = nout - 1; r >= 0; r--) { rl[nl] = r; nl += grad[o + r] != 0 || !Double.isFinite(data[o + r]) ? 1 : 0; }
+                for (int r = nout - 1; r >= 0; r--) { rl[nl] = r; nl += adds(o + r) ? 1 : 0; }
                 double[] gx = GX[p];
                 int j = 0;
                 for (; j + 4 <= nl; j += 4) {
@@ -940,12 +938,18 @@ public class microgpt_optimized implements Callable<Integer> {
             }
         }
 
+        /**
+         * CHANGE 25: whether a product's output node o adds anything in the backward pass: it has a gradient, or it is
+         * not finite (then its row or input may hold an infinity or a NaN, which times a gradient of 0 is NaN, not 0).
+         */
+        private boolean adds(int o) { return grad[o] != 0 || !Double.isFinite(data[o]); }
+
         /** CHANGE 25, 29: the positions whose output of row r has a gradient (or is not finite), the last first; how many. */
         private int livePositions(int out, int nout, int r, int count, int[] live) {
             int nl = 0;
             for (int p = count - 1; p >= 0; p--) {
                 int o = out + p * nout + r;
-                if (grad[o] != 0 || !Double.isFinite(data[o])) live[nl++] = p;
+                if (adds(o)) live[nl++] = p;
             }
             return nl;
         }
