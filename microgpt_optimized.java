@@ -288,6 +288,10 @@ public class microgpt_optimized implements Callable<Integer> {
         // rows[first_row + o][i]; version counts the changes of the weights, cols_version the one cols were made from
         double[][][] cols;
         int version, cols_version = -1;
+        // CHANGE 35: by a matrix's first row, whether its columns lag its rows: 0 no, COPY to be copied, COPYING
+        // being copied (null until a step leaves one to copy)
+        java.util.concurrent.atomic.AtomicIntegerArray stale_cols;
+        static final int COPY = 1, COPYING = 2;
         private double[] ys = new double[0];
         private double[][] xm = new double[0][], gxm = new double[0][], ym = new double[0][]; // CHANGE 29: matmat's scratch
         java.util.function.IntConsumer finished; // CHANGE 30: told each product's last node once its backward pass is done
@@ -490,6 +494,7 @@ public class microgpt_optimized implements Callable<Integer> {
             int nin = rows[first_row].length, o = 0;
             double[] d = data;
             if (cols != null && cols_version == version) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
+                columnsOf(first_row, nout); // CHANGE 35
                 double[][] wT = cols[first_row];
                 if (ys.length < nout) ys = new double[nout];
                 double[] y = ys;
@@ -542,6 +547,7 @@ public class microgpt_optimized implements Callable<Integer> {
             if (live.length < count) live = new int[count]; // the backward pass's list of positions
             if (live_rows.length < nout) live_rows = new int[nout]; // CHANGE 34: and of rows
             xm = atLeast(xm, count, nin); gxm = atLeast(gxm, count, nin); ym = atLeast(ym, count, nout);
+            if (cols != null && cols_version == version) columnsOf(first_row, nout); // CHANGE 35: before finite[] and the columns are read
             if (cols != null && cols_version == version && !(relu && finite[first_row])) blockedSums(out, nout, first_row, g, count);
             else for (int p = 0; p < count; p++) sums(out + p * nout, nout, gather[g + p], first_row, relu);
             return out;
@@ -815,6 +821,29 @@ public class microgpt_optimized implements Callable<Integer> {
         /** CHANGE 23: a worker's tape reads the columns of the tape whose parameters it shares, while they are current. */
         void sharesColumnsOf(Tape main) {
             cols = main.cols; version = main.version; cols_version = main.cols_version; finite = main.finite;
+        }
+
+        /** CHANGE 35: the rows of the matrix at first_row have changed and its columns are left to copy, by columnsOf. */
+        void leaveColumns(int first_row) { stale_cols.set(first_row, COPY); }
+
+        /**
+         * CHANGE 35: the columns of the matrix at first_row (nout rows) made current before they are read: copied
+         * here if they were left to copy and no thread has started on them, else waited for while another thread
+         * copies them. Any thread may call it; each copy is made once. A thread that waits may see the matrix left
+         * to copy again (with three threads or more, another may have copied and updated it meanwhile): it copies
+         * it then, rather than wait for a copy no other thread will make.
+         */
+        void columnsOf(int first_row, int nout) {
+            java.util.concurrent.atomic.AtomicIntegerArray s = stale_cols;
+            if (s == null) return;
+            for (int state = s.get(first_row); state != 0; state = s.get(first_row)) {
+                if (state == COPY && s.compareAndSet(first_row, COPY, COPYING)) {
+                    transpose(first_row, nout);
+                    s.set(first_row, 0);
+                    return;
+                }
+                Thread.yield(); // not a spin (support/Workers.java says why)
+            }
         }
 
         /**
@@ -1118,12 +1147,19 @@ public class microgpt_optimized implements Callable<Integer> {
         public void setWeights(double[] w) { ModelFile.unflat(w, tape.rows); tape.version++; } // CHANGE 19: version
 
         /** CHANGE 19: every product's matrix transposed, if the weights changed since the last time. */
-        void transposed() {
+        void transposed() { transposed(true); }
+
+        /** CHANGE 35: all: the columns a step left to copy too; else those are copied when a product reads them. */
+        void transposed(boolean all) {
             Tape t = tape;
-            if (t.cols_version == t.version && t.cols != null) return;
+            if (t.cols_version == t.version && t.cols != null) {
+                if (all) for (int k = 2; k < matrices.length; k++) t.columnsOf(matrices[k].first_row(), matrices[k].nout());
+                return;
+            }
             if (t.cols == null) t.cols = new double[t.rows.length][][];
             for (int k = 2; k < matrices.length; k++) // lm_head on: every product's; CHANGE 23: nothing allocated
                 t.transpose(matrices[k].first_row(), matrices[k].nout());
+            if (t.stale_cols != null) for (int r = 0; r < t.rows.length; r++) t.stale_cols.set(r, 0); // CHANGE 35: all copied
             t.cols_version = t.version;
         }
 
@@ -1504,6 +1540,8 @@ public class microgpt_optimized implements Callable<Integer> {
         private final int[] done_order;
         private volatile int done_count;
         private volatile boolean started; // the other thread has started its part of the step
+        private volatile boolean backward_done; // CHANGE 35: the main thread's backward pass of the step is over
+        boolean leave = true; // CHANGE 35; false only to measure without it
         private final java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
         private final boolean[] is_done;
         private final java.util.function.IntConsumer finished = this::finished; // made once
@@ -1568,8 +1606,10 @@ public class microgpt_optimized implements Callable<Integer> {
          */
         void runAndUpdate(Adam adam, int step, int num_steps) {
             Tape tape = workers[0].tape;
-            workers[0].transposed(); // as run(): made by the last update, unless the weights were loaded since
+            workers[0].transposed(false); // as run(): made by the last update, unless the weights were loaded since
             columns = tape.cols != null && tape.cols_version == tape.version;
+            if (columns && tape.stale_cols == null) tape.stale_cols = new java.util.concurrent.atomic.AtomicIntegerArray(tape.rows.length); // CHANGE 35
+            backward_done = false;
             this.adam = adam;
             adam.begin(step, num_steps); // CHANGE 32
             Arrays.fill(is_done, false);
@@ -1602,6 +1642,20 @@ public class microgpt_optimized implements Callable<Integer> {
             done_count = done_count + 1; // only this thread writes it; the other reads the order up to it
         }
 
+        /**
+         * CHANGE 35: the columns the last step left to copy, in the order the forward reads the matrices (the layers'
+         * from the first, lm_head last), while the main thread's forward starts with the embeddings and the first
+         * layer (whose columns the main thread copies itself if it reaches them first: Tape.columnsOf).
+         */
+        private void copyColumnsLeft() {
+            GPT model = workers[0];
+            Matrix[] matrices = model.matrices;
+            for (int k = 3; k <= matrices.length; k++) {
+                Matrix w = matrices[k < matrices.length ? k : 2];
+                model.tape.columnsOf(w.first_row(), w.nout());
+            }
+        }
+
         /** CHANGE 30: the next done matrix no thread has taken, updated (and its columns copied); until all are. */
         private void takeUpdates(int t) {
             int all = workers[0].matrices.length;
@@ -1626,6 +1680,10 @@ public class microgpt_optimized implements Callable<Integer> {
                 model.tape.matmatWeights(i, inputs[t], positions[t]);
             }
             if (!columns || k < 2) adam.range(first, first + nout); // the columns: lm_head on, the products'
+            else if (leave && phase == STEP && t > 0 && !backward_done) { // CHANGE 35: their copy left for the next forward
+                adam.range(first, first + nout);
+                model.tape.leaveColumns(first);
+            }
             else if (!blocks) { // as before change 32
                 adam.range(first, first + nout);
                 model.tape.transpose(first, nout);
@@ -1672,7 +1730,12 @@ public class microgpt_optimized implements Callable<Integer> {
         /** Thread t's part: the next documents no thread has taken; its slice of the gradients' sums; its share of Adam. */
         private void work(int t) {
             if (phase == STEP) { // CHANGE 30
-                if (t > 0) { started = true; takeUpdates(t); return; }
+                if (t > 0) {
+                    started = true;
+                    copyColumnsLeft(); // CHANGE 35
+                    takeUpdates(t);
+                    return;
+                }
                 // the forward starts once the other thread has: one that starts late (its core busy, or waking) takes
                 // nothing, and on two cores it then ran late step after step (in 2 JVMs of 4 here: 1.5-2x a step)
                 while (!started) Thread.yield();
@@ -1685,6 +1748,7 @@ public class microgpt_optimized implements Callable<Integer> {
                 } finally {
                     tape.finished = null;
                     tape.weights_apart = false;
+                    backward_done = true; // CHANGE 35
                     for (int k = 0; k < is_done.length; k++) done(k); // the rest: the embeddings, and any not done yet
                 }
                 takeUpdates(t);

@@ -253,6 +253,43 @@ class MicrogptOptimizedTest {
     }
 
     /**
+     * CHANGE 35: a matrix whose rows changed after its columns were copied, its columns left to copy: the first
+     * product that reads them (matvec, or matmat over positions, a ReLU's outputs with zeros among them too) copies
+     * them, and its values are those of the new rows, bit for bit.
+     */
+    @ParameterizedTest(name = "{0} rows of {1}, {2}")
+    @CsvSource({"9,6,matvec", "3,5,matvec", "9,6,matmat", "16,8,matmat over a ReLU's outputs"})
+    void columnsLeftToCopyAreCopiedWhenAProductReadsThem(int nout, int nin, String way) {
+        int count = way.equals("matvec") ? 1 : 3, in = nout * nin;
+        boolean zeros = way.endsWith("ReLU's outputs");
+        double[] x = inputs(in + count * nin, 35);
+        if (zeros) for (int i = in; i < x.length; i += 2) x[i] = 0.0;
+        microgpt_optimized.Tape a = new microgpt_optimized.Tape(8);
+        a.rows = new double[nout][];
+        a.row_grads = new double[nout][nin];
+        for (int o = 0; o < nout; o++) a.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
+        a.cols = new double[nout][][];
+        a.transpose(0, nout);
+        a.cols_version = a.version;
+        a.stale_cols = new java.util.concurrent.atomic.AtomicIntegerArray(nout);
+        for (int o = 0; o < nout; o++) // an update of the rows whose copy is left for later
+            for (int i = 0; i < nin; i++) x[o * nin + i] = a.rows[o][i] = -2 * a.rows[o][i] + 0.5;
+        a.leaveColumns(0);
+        assertEquals(microgpt_optimized.Tape.COPY, a.stale_cols.get(0), way + ": left to copy");
+        microgpt_optimized.Tape b = leafTape(x);
+        int yb = b.next();
+        for (int p = 0; p < count; p++) for (int o = 0; o < nout; o++) b.dot(o * nin, in + p * nin, nin);
+        int[] xs = new int[count];
+        for (int p = 0; p < count; p++) { xs[p] = a.next(); for (int i = 0; i < nin; i++) a.leaf(x[in + p * nin + i]); }
+        int ya = count == 1 ? a.matvec(0, nout, xs[0]) : a.matmat(0, nout, xs, count, zeros);
+        assertEquals(0, a.stale_cols.get(0), way + ": copied");
+        for (int k = 0; k < count * nout; k++)
+            assertEquals(b.data[yb + k], a.data[ya + k], way + ": position " + k / nout + ", output " + k % nout + ", bit for bit");
+        for (int o = 0; o < nout; o++)
+            for (int i = 0; i < nin; i++) assertEquals(a.rows[o][i], a.cols[0][i][o], way + ": column " + i + ", row " + o);
+    }
+
+    /**
      * CHANGE 25: a product followed by a ReLU, as mlp_fc1: the rows whose output the ReLU turns off get the gradient 0
      * and are left out of the backward pass. Against dot and relu nodes, values and gradients bit for bit: 1 to 9
      * rows (odd and even numbers of rows left), all of them off, and rows whose output is infinite or NaN with the
@@ -753,7 +790,7 @@ class MicrogptOptimizedTest {
                     if (columns) { // the update copied the columns of the rows it updated (CHANGE 32: on one thread too)
                         microgpt_optimized.Tape t = model.tape;
                         assertTrue(t.cols_version == t.version, what + ": the columns are current");
-                        model.transposed(); // nothing to do if they are current; and then they must equal the rows
+                        model.transposed(); // nothing to do if they are current (CHANGE 35: but copy those left to copy); then they must equal the rows
                         for (int k = 2; k < model.matrices.length; k++) {
                             int first = model.matrices[k].first_row();
                             for (int o = 0; o < model.matrices[k].nout(); o++)
