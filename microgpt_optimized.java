@@ -493,8 +493,7 @@ public class microgpt_optimized implements Callable<Integer> {
         private void sums(int out, int nout, int x, int first_row, boolean relu) {
             int nin = rows[first_row].length, o = 0;
             double[] d = data;
-            if (cols != null && cols_version == version) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
-                columnsOf(first_row, nout); // CHANGE 35
+            if (columnsFor(first_row, nout)) { // CHANGE 19, 23: y[o] += wT[i][o] * x[i], i in order
                 double[][] wT = cols[first_row];
                 if (ys.length < nout) ys = new double[nout];
                 double[] y = ys;
@@ -547,8 +546,7 @@ public class microgpt_optimized implements Callable<Integer> {
             if (live.length < count) live = new int[count]; // the backward pass's list of positions
             if (live_rows.length < nout) live_rows = new int[nout]; // CHANGE 34: and of rows
             xm = atLeast(xm, count, nin); gxm = atLeast(gxm, count, nin); ym = atLeast(ym, count, nout);
-            if (cols != null && cols_version == version) columnsOf(first_row, nout); // CHANGE 35: before finite[] and the columns are read
-            if (cols != null && cols_version == version && !(relu && finite[first_row])) blockedSums(out, nout, first_row, g, count);
+            if (columnsFor(first_row, nout) && !(relu && finite[first_row])) blockedSums(out, nout, first_row, g, count);
             else for (int p = 0; p < count; p++) sums(out + p * nout, nout, gather[g + p], first_row, relu);
             return out;
         }
@@ -821,6 +819,16 @@ public class microgpt_optimized implements Callable<Integer> {
         /** CHANGE 23: a worker's tape reads the columns of the tape whose parameters it shares, while they are current. */
         void sharesColumnsOf(Tape main) {
             cols = main.cols; version = main.version; cols_version = main.cols_version; finite = main.finite;
+        }
+
+        /**
+         * CHANGE 19, 23: whether the products read the matrix at first_row (nout rows) from its columns: they are in use
+         * and made from the current weights; CHANGE 35: then made current first, if a step left them to copy.
+         */
+        private boolean columnsFor(int first_row, int nout) {
+            if (cols == null || cols_version != version) return false;
+            columnsOf(first_row, nout);
+            return true;
         }
 
         /** CHANGE 35: the rows of the matrix at first_row have changed and its columns are left to copy, by columnsOf. */
@@ -1650,10 +1658,8 @@ public class microgpt_optimized implements Callable<Integer> {
         private void copyColumnsLeft() {
             GPT model = workers[0];
             Matrix[] matrices = model.matrices;
-            for (int k = 3; k <= matrices.length; k++) {
-                Matrix w = matrices[k < matrices.length ? k : 2];
-                model.tape.columnsOf(w.first_row(), w.nout());
-            }
+            for (int k = 3; k < matrices.length; k++) model.tape.columnsOf(matrices[k].first_row(), matrices[k].nout());
+            model.tape.columnsOf(matrices[2].first_row(), matrices[2].nout()); // lm_head
         }
 
         /** CHANGE 30: the next done matrix no thread has taken, updated (and its columns copied); until all are. */
