@@ -95,11 +95,25 @@ class MicrogptOptimizedTest {
 
     /** A tape whose parameters are nout rows of nin values from x, and whose first nin nodes are x's last nin values. */
     static microgpt_optimized.Tape productTape(double[] x, int nout, int nin) {
+        microgpt_optimized.Tape t = rowsTape(x, nout, nin);
+        for (int i = 0; i < nin; i++) t.leaf(x[nout * nin + i]);
+        return t;
+    }
+
+    /** A tape with no nodes whose matrix 0 has nout rows of nin from x's first values. */
+    static microgpt_optimized.Tape rowsTape(double[] x, int nout, int nin) {
         microgpt_optimized.Tape t = new microgpt_optimized.Tape(8);
         t.rows = new double[nout][];
         t.row_grads = new double[nout][nin];
         for (int o = 0; o < nout; o++) t.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
-        for (int i = 0; i < nin; i++) t.leaf(x[nout * nin + i]);
+        return t;
+    }
+
+    /** The tape's matrix 0 (nout rows) copied by columns, the copy current (CHANGES 19, 23). */
+    static microgpt_optimized.Tape withColumns(microgpt_optimized.Tape t, int nout) {
+        t.cols = new double[nout][][];
+        t.transpose(0, nout);
+        t.cols_version = t.version;
         return t;
     }
 
@@ -221,9 +235,7 @@ class MicrogptOptimizedTest {
         // CHANGE 19, 20: with gradients off and the matrix transposed (eight rows at a time and the rest, CHANGE 23),
         // four inputs a pass and the rest: the same values, bit for bit
         a.grad_enabled = false;
-        a.cols = new double[nout][][];
-        a.transpose(0, nout);
-        a.cols_version = a.version;
+        withColumns(a, nout);
         for (int o = 0; o < nout; o++) for (int i = 0; i < nin; i++) assertEquals(a.rows[o][i], a.cols[0][i][o], "column " + i + ", row " + o);
         int yt = a.matvec(0, nout, xa);
         for (int o = 0; o < nout; o++) assertEquals(b.data[yb + o], a.data[yt + o], "transposed, row " + o + ", bit for bit");
@@ -264,13 +276,7 @@ class MicrogptOptimizedTest {
         boolean zeros = way.endsWith("ReLU's outputs");
         double[] x = inputs(in + count * nin, 35);
         if (zeros) for (int i = in; i < x.length; i += 2) x[i] = 0.0;
-        microgpt_optimized.Tape a = new microgpt_optimized.Tape(8);
-        a.rows = new double[nout][];
-        a.row_grads = new double[nout][nin];
-        for (int o = 0; o < nout; o++) a.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
-        a.cols = new double[nout][][];
-        a.transpose(0, nout);
-        a.cols_version = a.version;
+        microgpt_optimized.Tape a = withColumns(rowsTape(x, nout, nin), nout);
         a.stale_cols = new java.util.concurrent.atomic.AtomicIntegerArray(nout);
         for (int o = 0; o < nout; o++) // an update of the rows whose copy is left for later
             for (int i = 0; i < nin; i++) x[o * nin + i] = a.rows[o][i] = -2 * a.rows[o][i] + 0.5;
@@ -367,9 +373,7 @@ class MicrogptOptimizedTest {
             int xb = relu ? b.relu(in, nin) : in, yb = b.next();
             for (int o = 0; o < nout; o++) b.dot(o * nin, xb, nin);
             a.grad_enabled = false;
-            a.cols = new double[nout][][];
-            a.transpose(0, nout);
-            a.cols_version = a.version;
+            withColumns(a, nout);
             assertEquals(!kind.matches("infinite weight|NaN weight|overflowing sum"), a.finite[0], kind + ": the matrix is finite");
             int xa = relu ? a.relu(0, nin) : 0;
             if (relu) assertEquals(xa, a.relu_out, "the tape knows a ReLU's outputs");
@@ -433,14 +437,9 @@ class MicrogptOptimizedTest {
             for (int way = 0; way < 4; way++) {
                 boolean columns = way % 2 == 1, apart = way >= 2;
                 String what = kind + ", seed " + seed + (columns ? ", transposed" : ", rows") + (apart ? ", weights apart" : "");
-                microgpt_optimized.Tape a = new microgpt_optimized.Tape(8);
-                a.rows = new double[nout][];
-                a.row_grads = new double[nout][nin];
-                for (int o = 0; o < nout; o++) a.rows[o] = Arrays.copyOfRange(x, o * nin, o * nin + nin);
+                microgpt_optimized.Tape a = rowsTape(x, nout, nin);
                 if (columns) {
-                    a.cols = new double[nout][][];
-                    a.transpose(0, nout);
-                    a.cols_version = a.version;
+                    withColumns(a, nout);
                     assertEquals(!kind.matches("infinite|NaN|.*NaN weight"), a.finite[0], what + ": the matrix is finite");
                     double[][] whole = a.cols[0];
                     a.cols[0] = null;
