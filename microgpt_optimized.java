@@ -1161,7 +1161,7 @@ public class microgpt_optimized implements Callable<Integer> {
         void transposed(boolean all) {
             Tape t = tape;
             if (t.cols_version == t.version && t.cols != null) {
-                if (all) for (int k = 2; k < matrices.length; k++) t.columnsOf(matrices[k].first_row(), matrices[k].nout());
+                if (all) copyColumnsLeft();
                 return;
             }
             if (t.cols == null) t.cols = new double[t.rows.length][][];
@@ -1169,6 +1169,15 @@ public class microgpt_optimized implements Callable<Integer> {
                 t.transpose(matrices[k].first_row(), matrices[k].nout());
             if (t.stale_cols != null) for (int r = 0; r < t.rows.length; r++) t.stale_cols.set(r, 0); // CHANGE 35: all copied
             t.cols_version = t.version;
+        }
+
+        /**
+         * CHANGE 35: the columns a step left to copy, copied in the order the forward reads the matrices (the layers'
+         * from the first, lm_head last); a product that reaches one first copies it itself (Tape.columnsOf).
+         */
+        void copyColumnsLeft() {
+            for (int k = 3; k < matrices.length; k++) tape.columnsOf(matrices[k].first_row(), matrices[k].nout());
+            tape.columnsOf(matrices[2].first_row(), matrices[2].nout()); // lm_head
         }
 
         static double[][] zerosLike(double[][] rows) { // CHANGE 17: gradients, or Adam's moments, row for row
@@ -1650,18 +1659,6 @@ public class microgpt_optimized implements Callable<Integer> {
             done_count = done_count + 1; // only this thread writes it; the other reads the order up to it
         }
 
-        /**
-         * CHANGE 35: the columns the last step left to copy, in the order the forward reads the matrices (the layers'
-         * from the first, lm_head last), while the main thread's forward starts with the embeddings and the first
-         * layer (whose columns the main thread copies itself if it reaches them first: Tape.columnsOf).
-         */
-        private void copyColumnsLeft() {
-            GPT model = workers[0];
-            Matrix[] matrices = model.matrices;
-            for (int k = 3; k < matrices.length; k++) model.tape.columnsOf(matrices[k].first_row(), matrices[k].nout());
-            model.tape.columnsOf(matrices[2].first_row(), matrices[2].nout()); // lm_head
-        }
-
         /** CHANGE 30: the next done matrix no thread has taken, updated (and its columns copied); until all are. */
         private void takeUpdates(int t) {
             int all = workers[0].matrices.length;
@@ -1738,7 +1735,7 @@ public class microgpt_optimized implements Callable<Integer> {
             if (phase == STEP) { // CHANGE 30
                 if (t > 0) {
                     started = true;
-                    copyColumnsLeft(); // CHANGE 35
+                    workers[0].copyColumnsLeft(); // CHANGE 35: while the main thread's forward starts with the embeddings
                     takeUpdates(t);
                     return;
                 }
